@@ -1,0 +1,1 @@
+"""Conman adapters: security."""
