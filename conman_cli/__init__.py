@@ -1,0 +1,1 @@
+"""Conman CLI: the ``conman`` command (click)."""

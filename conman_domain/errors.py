@@ -16,6 +16,7 @@ __all__ = [
     "Conflict",
     "ConmanError",
     "DriftDetected",
+    "FieldError",
     "Forbidden",
     "GitConflict",
     "GitTimeout",
@@ -26,6 +27,7 @@ __all__ = [
     "InvalidTransition",
     "InviteExpired",
     "InviteInvalid",
+    "MailDeliveryFailed",
     "MethodNotAllowed",
     "NotFound",
     "NotImplementedYet",
@@ -37,7 +39,6 @@ __all__ = [
     "Unauthorized",
     "UncommittedChanges",
     "Validation",
-    "FieldError",
 ]
 
 
@@ -246,6 +247,14 @@ class ServiceUnavailable(ConmanError):
     """The store is unreachable, has no primary, or timed out (503, Retry-After: 5)."""
 
     code = "service_unavailable"
+
+
+class MailDeliveryFailed(ServiceUnavailable):
+    """The mail provider is unreachable, refused the message or timed out.
+
+    A ``ServiceUnavailable`` as ``MailerPort`` promises, but its own type so that the
+    outbox drain can retry a mail without mistaking a store outage for a bad send.
+    """
 
 
 class GitTimeout(ConmanError):

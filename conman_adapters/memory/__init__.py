@@ -1,1 +1,5 @@
 """Conman adapters: memory."""
+
+from conman_adapters.memory.git import InMemoryGit
+
+__all__ = ["InMemoryGit"]

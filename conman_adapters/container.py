@@ -1,0 +1,193 @@
+"""The composition root: the one place that chooses and builds adapters.
+
+``build_container(settings, backend=..., git_backend=...)`` returns a
+``Container`` (dependency-injector ``DeclarativeContainer``). Shells ask it for use
+cases and ports; tests override single providers (``container.store.override(...)``).
+
+Selection (ARCHITECTURE.md §5):
+- store: ``--backend`` if given, else ``mongo`` with ``CONMAN_MONGO_URI``, else
+  ``sqlite`` at ``<data dir>/conman.db``; ``memory`` for tests;
+- git: ``gitaly`` with ``CONMAN_GITALY_ADDRESS``, else ``local`` bare repositories
+  under ``<data dir>/repos``; ``memory`` for tests;
+- mail: SMTP with ``CONMAN_SMTP_HOST``, else one file per mail under
+  ``<data dir>/mail``.
+
+Keys must have been loaded (``conman_adapters.keys.ensure_embedded_keys``) before
+``cipher`` or ``tokens`` is used.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from dependency_injector import containers, providers
+
+from conman_adapters.config import ConfigError, Settings, select_backend
+from conman_adapters.gitaly import GitalyDeadlines, GitalyGit
+from conman_adapters.localgit import LocalGit
+from conman_adapters.mail import FileMailer, SmtpMailer
+from conman_adapters.memory import InMemoryGit
+from conman_adapters.metrics import ConmanMetrics
+from conman_adapters.security import AesGcmCipher, Argon2Hasher, JwtTokens
+from conman_adapters.store import (
+    DocumentStore,
+    MemoryStore,
+    MongoStore,
+    SqliteStore,
+    build_repositories,
+)
+from conman_adapters.store.repositories import StoreRunnerHeartbeats
+from conman_adapters.system import SystemClock, SystemIds
+from conman_domain.ports.clock import ClockPort
+from conman_domain.ports.git import GitPort
+from conman_domain.ports.health import RunnerHeartbeatPort, StoreHealthPort
+from conman_domain.ports.mail import MailerPort
+from conman_domain.ports.secrets import CipherPort
+from conman_domain.usecases.health import CheckHealth
+
+__all__ = ["GIT_BACKENDS", "VERSION", "Container", "build_container", "select_git_backend"]
+
+GIT_BACKENDS = ("local", "gitaly", "memory")
+
+
+def _package_version() -> str:
+    try:
+        return version("conman")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+VERSION = _package_version()
+
+
+def select_git_backend(settings: Settings, override: str | None = None) -> str:
+    """``override`` if given, else ``gitaly`` with an address, else ``local``."""
+    if override is None:
+        return "local" if settings.gitaly_address is None else "gitaly"
+    if override not in GIT_BACKENDS:
+        raise ConfigError("git backend", f"must be one of {', '.join(GIT_BACKENDS)}")
+    if override == "gitaly" and settings.gitaly_address is None:
+        raise ConfigError("CONMAN_GITALY_ADDRESS", "is required for the gitaly git backend")
+    return override
+
+
+def _build_store(settings: Settings, backend: str) -> DocumentStore:
+    if backend == "memory":
+        return MemoryStore()
+    if backend == "mongo":
+        if settings.mongo_uri is None:
+            raise ConfigError("CONMAN_MONGO_URI", "is required for --backend mongo")
+        return MongoStore(settings.mongo_uri, settings.mongo_db)
+    try:
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            "CONMAN_DATA_DIR", f"cannot create {settings.data_dir}: {exc.strerror}"
+        ) from exc
+    return SqliteStore(settings.data_path / "conman.db")
+
+
+def _build_git(settings: Settings, git_backend: str) -> GitPort:
+    if git_backend == "memory":
+        return InMemoryGit()
+    if git_backend == "gitaly":
+        if settings.gitaly_address is None:
+            raise ConfigError("CONMAN_GITALY_ADDRESS", "is required for the gitaly git backend")
+        deadlines = GitalyDeadlines(
+            metadata=settings.git_timeout_metadata_s,
+            read=settings.git_timeout_read_s,
+            diff=settings.git_timeout_diff_s,
+            write=settings.git_timeout_write_s,
+            merge=settings.git_timeout_merge_s,
+        )
+        return GitalyGit(
+            settings.gitaly_address, storage=settings.gitaly_storage, deadlines=deadlines
+        )
+    return LocalGit(settings.data_path / "repos")
+
+
+def _build_mailer(settings: Settings, clock: ClockPort) -> MailerPort:
+    if settings.smtp_host is None:
+        return FileMailer(
+            settings.data_path / "mail", clock=clock, from_address=settings.email_from_address
+        )
+    return SmtpMailer(
+        host=settings.smtp_host,
+        clock=clock,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        tls=settings.smtp_tls,
+        from_address=settings.email_from_address,
+    )
+
+
+def _build_cipher(settings: Settings) -> CipherPort:
+    if settings.secrets_master_key is None:
+        raise ConfigError("CONMAN_SECRETS_MASTER_KEY", "is not set (embedded keys not loaded)")
+    keys = {settings.secrets_master_key_version: settings.secrets_master_key}
+    previous = settings.secrets_previous_master_key
+    if previous is not None:
+        if settings.secrets_previous_master_key_version is None:
+            raise ConfigError(
+                "CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION",
+                "is required with CONMAN_SECRETS_PREVIOUS_MASTER_KEY",
+            )
+        keys[settings.secrets_previous_master_key_version] = previous
+    return AesGcmCipher(keys, current=settings.secrets_master_key_version)
+
+
+def _build_tokens(settings: Settings) -> JwtTokens:
+    if settings.jwt_secret is None:
+        raise ConfigError("CONMAN_JWT_SECRET", "is not set (embedded keys not loaded)")
+    return JwtTokens(settings.jwt_secret, expiry_hours=settings.jwt_expiry_hours)
+
+
+def _health(
+    store: StoreHealthPort,
+    git: GitPort,
+    heartbeats: RunnerHeartbeatPort,
+    clock: ClockPort,
+    version: str,
+) -> CheckHealth:
+    return CheckHealth(
+        store=store, git_ping=git.ping, heartbeats=heartbeats, clock=clock, version=version
+    )
+
+
+class Container(containers.DeclarativeContainer):
+    """Every adapter and use case of one Conman process (or one test app)."""
+
+    settings = providers.Dependency(instance_of=Settings)
+    backend = providers.Dependency(instance_of=str)
+    git_backend = providers.Dependency(instance_of=str)
+    version = providers.Object(VERSION)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(SystemIds)
+    metrics = providers.Singleton(ConmanMetrics)
+
+    store = providers.Singleton(_build_store, settings, backend)
+    # Building the repositories creates the indexes (start-up step 4, idempotent).
+    repositories = providers.Singleton(build_repositories, store, clock)
+    # Health must not depend on index creation, so heartbeats sit on the store directly.
+    heartbeats = providers.Singleton(StoreRunnerHeartbeats, store)
+    git = providers.Singleton(_build_git, settings, git_backend)
+
+    mailer = providers.Singleton(_build_mailer, settings, clock)
+    cipher = providers.Singleton(_build_cipher, settings)
+    tokens = providers.Singleton(_build_tokens, settings)
+    hasher = providers.Singleton(Argon2Hasher)
+
+    health = providers.Factory(_health, store, git, heartbeats, clock, version)
+
+
+def build_container(
+    settings: Settings, *, backend: str | None = None, git_backend: str | None = None
+) -> Container:
+    """A container for ``settings``; nothing is connected until a provider is called."""
+    return Container(
+        settings=settings,
+        backend=select_backend(settings, backend),
+        git_backend=select_git_backend(settings, git_backend),
+    )

@@ -1,0 +1,1 @@
+"""Generated from proto/gitaly by ``make proto``. Do not edit."""

@@ -1,0 +1,19 @@
+"""Repositories written once over the document-collection interface."""
+
+from __future__ import annotations
+
+from conman_adapters.store.repositories.audit import StoreAuditRepository
+from conman_adapters.store.repositories.base import MutableStoreRepository, StoreRepository
+from conman_adapters.store.repositories.bundle import Repositories, build_repositories
+from conman_adapters.store.repositories.heartbeats import StoreRunnerHeartbeats
+from conman_adapters.store.repositories.jobs import StoreJobQueue
+
+__all__ = [
+    "MutableStoreRepository",
+    "Repositories",
+    "StoreAuditRepository",
+    "StoreJobQueue",
+    "StoreRepository",
+    "StoreRunnerHeartbeats",
+    "build_repositories",
+]

@@ -1,0 +1,233 @@
+"""The ``RepoPort`` family: one repository protocol per aggregate (ARCHITECTURE.md §2).
+
+Shared contract, stated once here and relied on by every protocol below:
+
+- Entities go in and come out as ``conman_domain.model`` structs; ids are 24-hex.
+- ``where`` filters are field → value mappings over the stored fields of DOMAIN.md
+  §20 (dotted paths reach into sub-documents). A value may be a plain value (``None``
+  also matches a missing field) or one operator mapping among ``$eq``, ``$ne``,
+  ``$in``, ``$nin``, ``$gt``, ``$gte``, ``$lt``, ``$lte``, ``$exists``.
+- A unique index violation (DOMAIN.md §20) raises ``Conflict``.
+- Every state change is a compare-and-set on ``(id, version)``; the stored
+  ``version`` is incremented and ``updated_at`` set from the clock. A lost race
+  raises ``Conflict``; a missing entity raises ``NotFound``.
+- An unreachable or failing store raises ``ServiceUnavailable``.
+- Listings are sorted by the given keys with ties broken by ``id`` descending
+  (API.md §1.5) and report the ``total`` number of matches.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+import msgspec
+
+from conman_domain.model import (
+    App,
+    AuditEvent,
+    Changeset,
+    ChangesetProfileOverride,
+    ChangesetRevision,
+    Comment,
+    CommentRevision,
+    Deployment,
+    DriftAcknowledgement,
+    Entity,
+    Environment,
+    Invite,
+    LoginThrottle,
+    Membership,
+    MigrationExecution,
+    MutableEntity,
+    NotificationOutbox,
+    NotificationPreference,
+    PasswordResetToken,
+    ProfileRevision,
+    Release,
+    ReleaseChangeset,
+    Review,
+    RevokedToken,
+    RuntimeProfile,
+    TempEnvironment,
+    UsedApprovalToken,
+    User,
+    Workspace,
+)
+
+__all__ = [
+    "AuditRepoPort",
+    "EntityRepoPort",
+    "MutableRepoPort",
+    "Page",
+    "Sort",
+    "Where",
+]
+
+E = TypeVar("E", bound=Entity)
+M = TypeVar("M", bound=MutableEntity)
+T = TypeVar("T")
+Where = Mapping[str, Any]
+Sort = Sequence[tuple[str, int]]
+
+
+class Page(msgspec.Struct, Generic[T], kw_only=True):
+    """One page of a listing: ``items`` plus the ``total`` number of matches."""
+
+    items: list[T]
+    total: int
+    page: int
+    limit: int
+
+
+class EntityRepoPort(Protocol[E]):
+    """Insert, read, list and delete one kind of entity."""
+
+    def get(self, entity_id: str) -> E:
+        """The entity with ``entity_id``; ``NotFound`` when there is none."""
+        ...
+
+    def find_one(self, where: Where, sort: Sort | None = None) -> E | None:
+        """The first entity matching ``where`` (in ``sort`` order), or ``None``."""
+        ...
+
+    def insert(self, entity: E) -> E:
+        """Store a new entity and return it. Duplicate id or unique key → ``Conflict``."""
+        ...
+
+    def list(self, where: Where, sort: Sort = (), page: int = 1, limit: int = 20) -> Page[E]:
+        """One page (1-based, ``skip = (page-1)*limit``) of matches with the total count.
+
+        A page past the end has no items and the real total. Ties break by id descending.
+        """
+        ...
+
+    def all(self, where: Where, sort: Sort = ()) -> builtins.list[E]:
+        """Every match, in ``sort`` order then id descending (for bounded sets only)."""
+        ...
+
+    def count(self, where: Where) -> int:
+        """The number of matches."""
+        ...
+
+    def delete(self, entity_id: str) -> None:
+        """Remove the entity; ``NotFound`` when there is none.
+
+        Only collections whose documents are removed by the domain (memberships,
+        release changesets, tokens, overrides) use it; audit repositories have none.
+        """
+        ...
+
+
+class MutableRepoPort(EntityRepoPort[M], Protocol[M]):
+    """An entity that changes state under compare-and-set."""
+
+    def save(self, entity: M) -> M:
+        """Write every field of ``entity`` if the stored version still equals ``entity.version``.
+
+        Returns the entity as stored (``version + 1``, fresh ``updated_at``). A lost race
+        (the stored version differs) → ``Conflict``; a missing entity → ``NotFound``;
+        a unique key taken by another entity → ``Conflict`` and nothing is written.
+        """
+        ...
+
+    def set_fields(self, entity_id: str, expected_version: int, changes: Mapping[str, Any]) -> int:
+        """Set ``changes`` (field → value) if the stored version is ``expected_version``.
+
+        Returns the new version. Same errors as ``save``.
+        """
+        ...
+
+
+class AuditRepoPort(Protocol):
+    """Append-only audit events (DOMAIN.md §19): there is no update or delete."""
+
+    def append(self, event: AuditEvent) -> None:
+        """Insert ``event``. A taken (chain_key, seq) or id → ``Conflict`` (the caller re-reads
+        the chain head and retries, §19.3)."""
+        ...
+
+    def last_in_chain(self, chain_key: str) -> AuditEvent | None:
+        """The event with the highest ``seq`` of the chain, or ``None`` for an empty chain."""
+        ...
+
+    def chain(
+        self, chain_key: str, after_seq: int = 0, limit: int = 1000
+    ) -> builtins.list[AuditEvent]:
+        """Events of the chain with ``seq > after_seq`` in seq order, at most ``limit``."""
+        ...
+
+    def list(
+        self, where: Where, sort: Sort = (("occurred_at", -1),), page: int = 1, limit: int = 20
+    ) -> Page[AuditEvent]:
+        """One page of matching events (ties by id descending) with the total count."""
+        ...
+
+
+class ExpiringRepoPort(Protocol):
+    """Collections with a TTL index (DOMAIN.md §20)."""
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete documents past their TTL (native on MongoDB, where it returns 0)."""
+        ...
+
+
+# One protocol per aggregate. They add no methods: the names document which
+# collection (DOMAIN.md §20) each repository serves and let mypy check wiring.
+UserRepoPort = MutableRepoPort[User]
+MembershipRepoPort = MutableRepoPort[Membership]
+InviteRepoPort = MutableRepoPort[Invite]
+PasswordResetTokenRepoPort = MutableRepoPort[PasswordResetToken]
+LoginThrottleRepoPort = MutableRepoPort[LoginThrottle]
+NotificationPreferenceRepoPort = MutableRepoPort[NotificationPreference]
+NotificationOutboxRepoPort = MutableRepoPort[NotificationOutbox]
+AppRepoPort = MutableRepoPort[App]
+EnvironmentRepoPort = MutableRepoPort[Environment]
+RuntimeProfileRepoPort = MutableRepoPort[RuntimeProfile]
+ProfileRevisionRepoPort = EntityRepoPort[ProfileRevision]
+DriftAcknowledgementRepoPort = EntityRepoPort[DriftAcknowledgement]
+OverrideRepoPort = MutableRepoPort[ChangesetProfileOverride]
+MigrationExecutionRepoPort = MutableRepoPort[MigrationExecution]
+WorkspaceRepoPort = MutableRepoPort[Workspace]
+ChangesetRepoPort = MutableRepoPort[Changeset]
+ChangesetRevisionRepoPort = EntityRepoPort[ChangesetRevision]
+ReviewRepoPort = EntityRepoPort[Review]
+CommentRepoPort = MutableRepoPort[Comment]
+CommentRevisionRepoPort = EntityRepoPort[CommentRevision]
+ReleaseRepoPort = MutableRepoPort[Release]
+ReleaseChangesetRepoPort = MutableRepoPort[ReleaseChangeset]
+DeploymentRepoPort = MutableRepoPort[Deployment]
+UsedApprovalTokenRepoPort = EntityRepoPort[UsedApprovalToken]
+RevokedTokenRepoPort = EntityRepoPort[RevokedToken]
+TempEnvironmentRepoPort = MutableRepoPort[TempEnvironment]
+
+__all__ += [
+    "AppRepoPort",
+    "ChangesetRepoPort",
+    "ChangesetRevisionRepoPort",
+    "CommentRepoPort",
+    "CommentRevisionRepoPort",
+    "DeploymentRepoPort",
+    "DriftAcknowledgementRepoPort",
+    "EnvironmentRepoPort",
+    "ExpiringRepoPort",
+    "InviteRepoPort",
+    "LoginThrottleRepoPort",
+    "MembershipRepoPort",
+    "MigrationExecutionRepoPort",
+    "NotificationOutboxRepoPort",
+    "NotificationPreferenceRepoPort",
+    "OverrideRepoPort",
+    "PasswordResetTokenRepoPort",
+    "ProfileRevisionRepoPort",
+    "ReleaseChangesetRepoPort",
+    "ReleaseRepoPort",
+    "ReviewRepoPort",
+    "RevokedTokenRepoPort",
+    "TempEnvironmentRepoPort",
+    "UsedApprovalTokenRepoPort",
+    "UserRepoPort",
+    "WorkspaceRepoPort",
+]
