@@ -24,6 +24,13 @@ from dependency_injector import containers, providers
 
 from conman_adapters.config import ConfigError, Settings, select_backend
 from conman_adapters.gitaly import GitalyDeadlines, GitalyGit
+from conman_adapters.job_wiring import (
+    build_command_runner,
+    build_job_handlers,
+    build_job_queue,
+    build_job_runner,
+    build_jobs_service,
+)
 from conman_adapters.localgit import LocalGit
 from conman_adapters.mail import FileMailer, SmtpMailer
 from conman_adapters.memory import InMemoryGit
@@ -36,14 +43,21 @@ from conman_adapters.store import (
     SqliteStore,
     build_repositories,
 )
-from conman_adapters.store.repositories import StoreRunnerHeartbeats
+from conman_adapters.store.repositories import Repositories, StoreRunnerHeartbeats
 from conman_adapters.system import SystemClock, SystemIds
 from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.git import GitPort
 from conman_domain.ports.health import RunnerHeartbeatPort, StoreHealthPort
+from conman_domain.ports.ids import IdPort
 from conman_domain.ports.mail import MailerPort
 from conman_domain.ports.secrets import CipherPort
+from conman_domain.usecases.audit import AuditTrail
+from conman_domain.usecases.auth import AuthService
+from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.health import CheckHealth
+from conman_domain.usecases.identity import IdentityConfig, IdentityDeps
+from conman_domain.usecases.outbox import OutboxDrain
+from conman_domain.usecases.services import IdentityServices
 
 __all__ = ["GIT_BACKENDS", "VERSION", "Container", "build_container", "select_git_backend"]
 
@@ -155,6 +169,48 @@ def _health(
     )
 
 
+def _audit_trail(
+    repositories: Repositories, clock: ClockPort, ids: IdPort, metrics: ConmanMetrics
+) -> AuditTrail:
+    return AuditTrail(repositories.audit, clock, ids, on_failure=metrics.audit_write_failures.inc)
+
+
+def _identity_deps(
+    *,
+    settings: Settings,
+    repositories: Repositories,
+    clock: ClockPort,
+    ids: IdPort,
+    hasher: Argon2Hasher,
+    tokens: JwtTokens,
+    audit: AuditTrail,
+) -> IdentityDeps:
+    config = IdentityConfig(
+        public_url=settings.public_url,
+        invite_expiry_days=settings.invite_expiry_days,
+        bootstrap_email=settings.bootstrap_email,
+        gitaly_storage=settings.gitaly_storage,
+    )
+    return IdentityDeps(
+        repos=repositories,
+        clock=clock,
+        ids=ids,
+        hasher=hasher,
+        tokens=tokens,
+        audit=audit,
+        config=config,
+    )
+
+
+def _identity(deps: IdentityDeps, git: GitPort, metrics: ConmanMetrics) -> IdentityServices:
+    auth = AuthService(deps, on_auth_failure=metrics.auth_failures.inc)
+    return IdentityServices(deps, git, auth)
+
+
+def _outbox_drain(repositories: Repositories, mailer: MailerPort, clock: ClockPort) -> OutboxDrain:
+    return OutboxDrain(repositories.notification_outbox, mailer, clock)
+
+
 class Container(containers.DeclarativeContainer):
     """Every adapter and use case of one Conman process (or one test app)."""
 
@@ -180,6 +236,41 @@ class Container(containers.DeclarativeContainer):
     hasher = providers.Singleton(Argon2Hasher)
 
     health = providers.Factory(_health, store, git, heartbeats, clock, version)
+
+    # Identity and app administration (auth, apps, members, invites, audit, outbox).
+    audit_trail = providers.Singleton(_audit_trail, repositories, clock, ids, metrics)
+    identity_deps = providers.Singleton(
+        _identity_deps,
+        settings=settings,
+        repositories=repositories,
+        clock=clock,
+        ids=ids,
+        hasher=hasher,
+        tokens=tokens,
+        audit=audit_trail,
+    )
+    identity = providers.Singleton(_identity, identity_deps, git, metrics)
+    # The job runner's ``on_poll`` hook: ``container.outbox_drain()()`` (DOMAIN.md §18.2).
+    outbox_drain = providers.Singleton(_outbox_drain, repositories, mailer, clock)
+
+    # Jobs (DOMAIN.md §17): the queue, the sandbox, the handlers and the runner.
+    job_queue = providers.Singleton(build_job_queue, repositories)
+    command_runner = providers.Singleton(build_command_runner, settings)
+    submit_gate = providers.Singleton(SubmitGate, repositories, git, cipher, clock)
+    job_handlers = providers.Singleton(build_job_handlers, submit_gate)
+    jobs = providers.Singleton(build_jobs_service, repositories, audit_trail, clock, ids, metrics)
+    # ``conman serve`` and ``conman worker`` build one runner each: ``job_runner()``.
+    job_runner = providers.Factory(
+        build_job_runner,
+        settings,
+        job_queue,
+        job_handlers,
+        clock,
+        heartbeats,
+        command_runner,
+        metrics,
+        outbox_drain,
+    )
 
 
 def build_container(

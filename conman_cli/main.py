@@ -26,6 +26,11 @@ OPTIONAL_COMMANDS = (
     ("conman_cli.db", "db"),
     ("conman_cli.validate", "validate"),
     ("conman_cli.mail", "mail"),
+    ("conman_cli.users", "users"),
+    ("conman_cli.apps", "apps"),
+    ("conman_cli.invites", "invites"),
+    ("conman_cli.audit", "audit"),
+    ("conman_cli.jobs", "jobs"),
 )
 
 

@@ -1,7 +1,9 @@
-"""``conman serve``: the API (and, once the job runner lands, an in-process runner)."""
+"""``conman serve``: the API plus an in-process job runner (API.md §16 start-up)."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -10,10 +12,14 @@ import uvicorn
 from conman_adapters.container import build_container
 from conman_adapters.keys import bootstrap_password_path
 from conman_cli.common import emit, handle_errors, json_option, load_config
+from conman_cli.users import ensure_bootstrap
 from conman_http import create_app
 from conman_http.logs import configure_logging
 
-__all__ = ["serve"]
+__all__ = ["RUNNER_STOP_TIMEOUT_S", "serve"]
+
+RUNNER_STOP_TIMEOUT_S = 10.0
+"""On shutdown, running jobs get this long to finish; the leases of the others expire."""
 
 
 def _url(host: str, port: int) -> str:
@@ -62,9 +68,16 @@ def serve(
     store = container.store()
     store.ping()  # start-up step 3, fail fast: ServiceUnavailable → exit 5
     container.repositories()  # step 4: ensure indexes
+    bootstrap = ensure_bootstrap(container, settings)  # step 5: the first user
+    # Step 7: the in-process job runner (threads), stopped before the store closes.
+    shutdown: list[Callable[[], object]] = []
+    runner = container.job_runner() if settings.job_runner_enabled else None
+    if runner is not None:
+        runner.start()
+        shutdown.append(functools.partial(runner.stop, RUNNER_STOP_TIMEOUT_S))
     # uvicorn re-raises SIGTERM/SIGINT after a graceful shutdown, so code after
     # ``run()`` may never execute: the store is closed by the lifespan shutdown hook.
-    app = create_app(container, on_shutdown=[store.close])
+    app = create_app(container, on_shutdown=[*shutdown, store.close])
     url = _url(settings.host, settings.port)
     password_file = (
         str(bootstrap_password_path(settings)) if settings.bootstrap_password is None else None
@@ -76,13 +89,24 @@ def serve(
         "data_dir": settings.data_dir,
         "key_files": [{"variable": k.variable, "path": k.path} for k in key_files if k.created],
         "bootstrap_password_file": password_file,
+        "job_runner": None
+        if runner is None
+        else {"runner_id": runner.runner_id, "concurrency": settings.job_concurrency},
+        "bootstrap_user_created": bootstrap.created,
     }
     lines = [
         f"Conman {container.version()} listening on {url}",
         f"API docs: {url}/api/docs",
         f"Store: {store.backend}; data directory: {settings.data_dir}",
     ]
+    lines.append(
+        "Job runner: disabled (CONMAN_JOB_RUNNER_ENABLED=false)"
+        if runner is None
+        else f"Job runner {runner.runner_id}: {settings.job_concurrency} concurrent jobs"
+    )
     lines += [f"Generated {k.variable} into {k.path}" for k in key_files if k.created]
+    if bootstrap.created:
+        lines.append(f"Created the bootstrap user {bootstrap.email}")
     if password_file is not None:
         lines.append(
             f"Bootstrap password file (written when the first user is created): {password_file}"

@@ -1,11 +1,9 @@
-"""``conman worker``: job runners only (today: the runner heartbeat)."""
+"""``conman worker``: a job runner without the API (API.md §16; DOMAIN.md §17)."""
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import threading
 from types import FrameType
 
@@ -13,55 +11,22 @@ import click
 
 from conman_adapters.container import build_container
 from conman_cli.common import emit, handle_errors, json_option, load_config
-from conman_domain.errors import ConmanError
-from conman_domain.ports.clock import ClockPort
-from conman_domain.ports.health import RunnerHeartbeatPort
 from conman_http.logs import configure_logging
 
-__all__ = ["HEARTBEAT_INTERVAL_S", "HeartbeatLoop", "worker"]
+__all__ = ["DRAIN_TIMEOUT_S", "worker"]
 
-HEARTBEAT_INTERVAL_S = 10.0
+DRAIN_TIMEOUT_S = 10.0
+"""On SIGINT/SIGTERM, running jobs get this long to finish; the leases of the others
+expire and another runner re-claims them."""
+
 _log = logging.getLogger("conman.worker")
-
-
-class HeartbeatLoop:
-    """Writes ``job_runner_heartbeats`` every ``interval`` seconds until stopped."""
-
-    def __init__(
-        self,
-        *,
-        heartbeats: RunnerHeartbeatPort,
-        clock: ClockPort,
-        runner_id: str,
-        interval: float = HEARTBEAT_INTERVAL_S,
-    ) -> None:
-        self._heartbeats = heartbeats
-        self._clock = clock
-        self._runner_id = runner_id
-        self._interval = interval
-        self.beats = 0
-
-    def run(self, stop: threading.Event) -> None:
-        """Beat at once, then every interval; returns soon after ``stop`` is set.
-
-        A failed write (store down) is logged and retried at the next beat: the
-        worker keeps running so that it recovers with the store.
-        """
-        host, pid = socket.gethostname(), os.getpid()
-        while not stop.is_set():
-            try:
-                self._heartbeats.beat(self._runner_id, host, pid, self._clock.now())
-                self.beats += 1
-            except ConmanError as exc:
-                _log.warning("heartbeat failed: %s", exc.message, extra={"code": exc.code})
-            stop.wait(self._interval)
 
 
 @click.command(
     help=(
-        "Run job runners only (scale them independently of the API). The job runner "
-        "engine lands in a later issue: for now the worker connects to the store and "
-        "writes a runner heartbeat every 10 s until SIGINT/SIGTERM."
+        "Run a job runner only (scale it independently of the API) until SIGINT/SIGTERM. "
+        "It claims jobs from the shared store, drains the mail outbox on every poll and "
+        "writes a runner heartbeat every 10 s."
     )
 )
 @click.option(
@@ -79,10 +44,7 @@ def worker(job_concurrency: int | None, as_json: bool) -> None:
     store = container.store()
     store.ping()  # fail fast: ServiceUnavailable → exit 5
     container.repositories()  # ensure indexes
-    runner_id = container.ids().new_id()
-    loop = HeartbeatLoop(
-        heartbeats=container.heartbeats(), clock=container.clock(), runner_id=runner_id
-    )
+    runner = container.job_runner()
     stop = threading.Event()
 
     def _stop(signum: int, _frame: FrameType | None) -> None:
@@ -93,10 +55,10 @@ def worker(job_concurrency: int | None, as_json: bool) -> None:
     signal.signal(signal.SIGTERM, _stop)
     emit(
         as_json,
-        {"runner_id": runner_id, "concurrency": settings.job_concurrency},
-        f"worker {runner_id} started (heartbeat every {HEARTBEAT_INTERVAL_S:.0f}s)",
+        {"runner_id": runner.runner_id, "concurrency": settings.job_concurrency},
+        f"worker {runner.runner_id} started ({settings.job_concurrency} concurrent jobs)",
     )
     try:
-        loop.run(stop)
+        runner.run_until(stop, DRAIN_TIMEOUT_S)
     finally:
         store.close()

@@ -18,6 +18,7 @@ __all__ = [
     "DriftDetected",
     "FieldError",
     "Forbidden",
+    "GateFailed",
     "GitConflict",
     "GitTimeout",
     "GitUnavailable",
@@ -151,6 +152,19 @@ class GitConflict(Conflict):
     def __init__(self, message: str, conflicting_paths: list[str]) -> None:
         super().__init__(message, {"conflicting_paths": sorted(set(conflicting_paths))})
         self.conflicting_paths = sorted(set(conflicting_paths))
+
+
+class GateFailed(Conflict):
+    """A validation gate ran and failed: a final job failure (DOMAIN.md §17.4).
+
+    ``result`` is the gate result (§11.4) that the job runner keeps on the failed job.
+    """
+
+    prefix = ""
+
+    def __init__(self, message: str, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class InvalidTransition(ConmanError):

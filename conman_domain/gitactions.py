@@ -43,12 +43,12 @@ def plan_actions(
     if not actions:
         raise Validation("a commit needs at least one file action")
     changes: dict[str, PathChange | None] = {}
+    new_dirs: set[str] = set()  # directories that written files now need
 
     def kind(path: str) -> str | None:
         if path in changes:
             return "blob" if changes[path] is not None else None
-        prefix = path + "/"
-        if any(k.startswith(prefix) and v is not None for k, v in changes.items()):
+        if path in new_dirs:
             return "tree"
         found = lookup(path)
         return found.kind if found else None
@@ -75,6 +75,11 @@ def plan_actions(
         if any(kind("/".join(parts[:i])) == "blob" for i in range(1, len(parts))):
             raise Conflict(f"a parent directory of {path} is a file")
 
+    def put(path: str, change: PathChange) -> None:
+        changes[path] = change
+        parts = path.split("/")
+        new_dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+
     for action in actions:
         check_file_path(action.path)
         path = action.path
@@ -82,10 +87,10 @@ def plan_actions(
             raise Validation(f"content is required to {action.action} {path}")
         if action.action == "create":
             must_be_free(path)
-            changes[path] = PathChange(mode=FILE_MODE, content=action.content)
+            put(path, PathChange(mode=FILE_MODE, content=action.content))
         elif action.action == "update":
             must_be_file(path)
-            changes[path] = PathChange(mode=current(path).mode, content=action.content)
+            put(path, PathChange(mode=current(path).mode, content=action.content))
         elif action.action == "delete":
             must_be_file(path)
             changes[path] = None
@@ -99,5 +104,5 @@ def plan_actions(
             must_be_free(path)
             if action.content is not None:
                 moved = PathChange(mode=moved.mode, content=action.content)
-            changes[path] = moved
+            put(path, moved)
     return changes

@@ -19,9 +19,13 @@ from litestar.types import ControllerRouterHandler
 from conman_adapters.container import Container
 from conman_adapters.metrics import ConmanMetrics
 from conman_domain.usecases.health import CheckHealth
+from conman_http.auth import AUTH_DEPENDENCY
 from conman_http.context import HttpRuntime, before_send, request_context_middleware
 from conman_http.errors import handle_exception
 from conman_http.platform import PLATFORM_ROUTES
+from conman_http.ratelimit import rate_limit_middleware
+from conman_http.routes import IDENTITY_ROUTES
+from conman_http.routes.jobs import JOB_ROUTES
 
 __all__ = ["create_app"]
 
@@ -78,12 +82,13 @@ def create_app(
     dependencies: dict[str, Any] = {
         "check_health": Provide(provide_health, sync_to_thread=False),
         "conman_metrics": Provide(provide_metrics, sync_to_thread=False),
+        "auth": AUTH_DEPENDENCY,  # bearer auth + role guard (conman_http.auth)
     }
     return Litestar(
-        route_handlers=[*PLATFORM_ROUTES, *extra_routes],
+        route_handlers=[*PLATFORM_ROUTES, *IDENTITY_ROUTES, *JOB_ROUTES, *extra_routes],
         dependencies=dependencies,
         exception_handlers={Exception: handle_exception},
-        middleware=[request_context_middleware],
+        middleware=[request_context_middleware, rate_limit_middleware],
         before_send=[before_send],
         openapi_config=_openapi(container.version()),
         request_max_body_size=None,  # checked by request_context_middleware (413 envelope)

@@ -12,7 +12,7 @@ import msgspec
 from conman_domain.errors import ConmanError, Internal
 from conman_domain.model import Job, LogLevel
 from conman_domain.ports.clock import ClockPort
-from conman_domain.ports.jobs import JobQueuePort
+from conman_domain.ports.jobs import JobQueuePort, RunningJobPort
 from conman_domain.ports.runner import CommandEnv, CommandResult, CommandRunnerPort, Materializer
 
 __all__ = ["JobContext", "JobHandler", "StopReason"]
@@ -22,7 +22,7 @@ logger = logging.getLogger("conman.jobs")
 StopReason = Literal["canceled", "timeout", "lease_lost"]
 
 
-class JobContext:
+class JobContext(RunningJobPort):
     """The running job, its log, its stop signals and the command runner.
 
     A handler must be idempotent: it may run again after a crash, a timeout or a lost

@@ -9,7 +9,7 @@ from typing import Any
 from conman_adapters.jobs.context import JobContext, JobHandler, StopReason
 from conman_adapters.jobs.policy import describe_error, is_retryable
 from conman_adapters.metrics import ConmanMetrics
-from conman_domain.errors import ConmanError
+from conman_domain.errors import ConmanError, GateFailed
 from conman_domain.model import Job, JobState
 from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.jobs import JobQueuePort
@@ -73,7 +73,9 @@ class Execution:
             if not isinstance(result, dict):
                 raise TypeError("job handler must return a dict")
         except Exception as exc:
-            self._record(error=describe_error(exc), retryable=is_retryable(exc))
+            # A failed gate keeps its result on the failed job (DOMAIN.md §11.4).
+            kept = exc.result if isinstance(exc, GateFailed) else None
+            self._record(error=describe_error(exc), retryable=is_retryable(exc), result=kept)
             return
         self._record(result=result)
 
@@ -84,7 +86,8 @@ class Execution:
         now = self._clock.monotonic()
         if self._stopped_at is None and now >= self._deadline:
             self._stop("timeout", now)
-        if self._stopped_at is None and now >= self._next_beat:
+        # The lease is renewed during a stop too, until the outcome is recorded.
+        if self.context.stop_reason != "lease_lost" and now >= self._next_beat:
             self._next_beat = now + self._heartbeat_every
             held = self._queue.heartbeat(
                 self.job.id, self.worker_id, self._clock.now(), self._lease
@@ -157,7 +160,7 @@ class Execution:
             self.context.log("info", "succeeded")
             return "succeeded"
         self.context.log("error", error)
-        after = self._queue.fail(job.id, self.worker_id, error, now, retryable)
+        after = self._queue.fail(job.id, self.worker_id, error, now, retryable, result=result)
         if after is None:
             return "lease_lost"
         if after.state == JobState.QUEUED:

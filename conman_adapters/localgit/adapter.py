@@ -7,7 +7,8 @@ from pathlib import Path
 
 from conman_adapters.localgit.diffs import diff_trees
 from conman_adapters.localgit.merges import MergeOps
-from conman_adapters.localgit.proc import GitError, run_git
+from conman_adapters.localgit.observe import Observer, instrument
+from conman_adapters.localgit.proc import run_git
 from conman_adapters.localgit.reads import ReadOps
 from conman_adapters.localgit.writes import WriteOps
 from conman_domain.errors import Conflict, GitUnavailable
@@ -25,11 +26,21 @@ from conman_domain.ports.git import GitPort
 __all__ = ["LocalGit"]
 
 
-class LocalGit(ReadOps, WriteOps, MergeOps, GitPort):
-    """Repositories live at ``<repos_dir>/<relative_path>.git``; see ``docs/git.md``."""
+_PORT_METHODS = sorted(
+    name for name in vars(GitPort) if not name.startswith("_") and callable(vars(GitPort)[name])
+)
 
-    def __init__(self, repos_dir: Path | str) -> None:
+
+@instrument(_PORT_METHODS)
+class LocalGit(ReadOps, WriteOps, MergeOps, GitPort):
+    """Repositories live at ``<repos_dir>/<relative_path>.git``; see ``docs/git.md``.
+
+    ``observer(method, outcome, seconds)`` is called after every port call when given.
+    """
+
+    def __init__(self, repos_dir: Path | str, *, observer: Observer | None = None) -> None:
         super().__init__(repos_dir)
+        self._observer = observer
 
     def ping(self) -> None:
         try:
@@ -41,19 +52,19 @@ class LocalGit(ReadOps, WriteOps, MergeOps, GitPort):
     def create_repository(self, repo: RepoRef, *, default_branch: str) -> None:
         path = self._path(repo)
         check_ref_name(f"refs/heads/{default_branch}")
-        if path.exists():
-            raise Conflict(f"repository {repo.relative_path} already exists")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            path.mkdir()  # exclusive: of concurrent creators exactly one gets here
+        except FileExistsError as exc:
+            raise Conflict(f"repository {repo.relative_path} already exists") from exc
         except OSError as exc:
-            raise GitUnavailable(f"cannot create {path.parent}: {exc}") from exc
+            raise GitUnavailable(f"cannot create {path}: {exc}") from exc
         try:
             run_git(
                 None, ["init", "--quiet", "--bare", f"--initial-branch={default_branch}", str(path)]
             )
-        except GitError as exc:
-            if path.exists() and "already" in exc.stderr:
-                raise Conflict(f"repository {repo.relative_path} already exists") from exc
+        except GitUnavailable:
+            shutil.rmtree(path, ignore_errors=True)
             raise
         run_git(path, ["config", "gc.auto", "0"])
 

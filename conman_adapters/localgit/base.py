@@ -24,6 +24,7 @@ __all__ = ["LocalGitBase", "parse_tree"]
 
 _HEX40 = re.compile(r"[0-9a-f]{40}")
 TREE_MODE = 0o40000
+_TREE_CACHE = 4096
 
 
 def parse_tree(data: bytes) -> list[tuple[int, str, str]]:
@@ -75,6 +76,7 @@ class LocalGitBase:
         self._root = Path(repos_dir)
         self._readers: dict[Path, CatFile] = {}
         self._readers_lock = threading.Lock()
+        self._trees: dict[str, list[tuple[int, str, str]]] = {}
 
     def _path(self, repo: RepoRef) -> Path:
         check_repo_path(repo.relative_path)
@@ -149,10 +151,19 @@ class LocalGitBase:
         return parse_commit(got[0][0], got[1])
 
     def _tree_entries(self, git_dir: Path, tree: str) -> list[tuple[int, str, str]]:
+        # trees are immutable, so parsed trees are cached (bounded, per adapter)
+        cached = self._trees.get(tree)
+        if cached is not None:
+            return cached
         got = self._reader(git_dir).contents(tree)
         if got is None or got[0][1] != "tree":
             raise NotFound("tree", tree)
-        return parse_tree(got[1])
+        entries = parse_tree(got[1])
+        with self._readers_lock:
+            if len(self._trees) >= _TREE_CACHE:
+                self._trees.clear()
+            self._trees[tree] = entries
+        return entries
 
     def _entry(self, git_dir: Path, root: str, path: str) -> TreeEntry | None:
         entry = TreeEntry(path="", name="", type="tree", mode=TREE_MODE, oid=root)

@@ -31,7 +31,8 @@ class FileMailer(MailerPort):
 
     Names sort by sending time. Each file is written to a hidden temporary name, flushed
     to disk and then renamed, so a reader never sees half a mail and a crash leaves at
-    most a stray ``.tmp`` file, never a truncated ``.eml``.
+    most a stray ``.tmp`` file, never a truncated ``.eml``. Files are mode 0600 (they
+    carry live invite and reset links).
     """
 
     def __init__(self, directory: Path, *, clock: ClockPort, from_address: str) -> None:
@@ -55,9 +56,11 @@ class FileMailer(MailerPort):
         temp = self._dir / f".{name}.tmp"
         created = False
         try:
-            self._dir.mkdir(parents=True, exist_ok=True)
-            with temp.open("xb") as handle:
-                created = True
+            self._dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # 0600: the files hold live invite and reset links.
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            created = True
+            with os.fdopen(descriptor, "wb") as handle:
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -132,7 +132,9 @@ def _file_patch(
         return "".join(head), 0, 0, True
     hunks, added, deleted = unified(old_data, new_data)
     if hunks:
-        head += [f"--- {minus}\n", f"+++ {plus}\n", hunks]
+        # like git (and GNU diff), a name containing a space is followed by a tab
+        tab_a, tab_b = ("\t" if " " in minus else ""), ("\t" if " " in plus else "")
+        head += [f"--- {minus}{tab_a}\n", f"+++ {plus}{tab_b}\n", hunks]
     return "".join(head), added, deleted, False
 
 

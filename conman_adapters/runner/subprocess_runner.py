@@ -11,7 +11,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -78,14 +78,19 @@ class SubprocessRunner(CommandRunnerPort):
         should_cancel: Callable[[], bool] | None = None,
     ) -> CommandResult:
         started = time.monotonic()
-        root = Path(tempfile.mkdtemp(prefix="conman-run-", dir=self._temp_root))
+        try:
+            root = Path(tempfile.mkdtemp(prefix="conman-run-", dir=self._temp_root))
+        except OSError as exc:
+            raise Internal(f"cannot create the command directory: {exc.strerror}") from exc
         try:
             tree, home = root / "tree", root / "home"
-            tree.mkdir()
-            home.mkdir()
+            with _os_errors("prepare the command directory"):
+                tree.mkdir()
+                home.mkdir()
             materialize(tree)
             process_env = build_environment(env, home=str(home), path=self._path)
-            self._hand_over(root, tree, home)
+            with _os_errors("hand the command directory to CONMAN_SANDBOX_USER"):
+                self._hand_over(root, tree, home)
             collector = OutputCollector(secret_masks(env), log)
             process = self._spawn(command, tree, process_env, timeout_seconds)
             supervisor = _Supervisor(process, collector, self._grace, self._poll)
@@ -142,6 +147,14 @@ class SubprocessRunner(CommandRunnerPort):
             )
         except OSError as exc:
             raise Internal(f"could not start command: {exc.strerror}") from exc
+
+
+@contextlib.contextmanager
+def _os_errors(what: str) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise Internal(f"cannot {what}: {exc.strerror}") from exc
 
 
 class _Supervisor:

@@ -194,10 +194,10 @@ class MongoStore(DocumentStore):
         }
         # An option spelled out in the URI wins over the configured default.
         lowered = uri.lower()
-        options = {k: v for k, v in timeouts.items() if f"{k.lower()}=" not in lowered}
-        self._client: Any = client or MongoClient(
-            uri, tz_aware=True, retryWrites=True, **options
-        )
+        options: dict[str, Any] = {
+            k: v for k, v in timeouts.items() if f"{k.lower()}=" not in lowered
+        }
+        self._client: Any = client or MongoClient(uri, tz_aware=True, retryWrites=True, **options)
         self._db = self._client[db_name]
         self._partial_unique = partial_unique
         self._state_wc = WriteConcern(w="majority", j=True)

@@ -51,6 +51,8 @@ def normalize(value: Any) -> Any:
 
 def get_path(doc: Mapping[str, Any], path: str) -> Any:
     """The value at a dotted ``path`` or ``MISSING``."""
+    if "." not in path:
+        return doc.get(path, MISSING)
     current: Any = doc
     for part in path.split("."):
         if not isinstance(current, Mapping) or part not in current:
@@ -79,6 +81,8 @@ def _kind(value: Any) -> int:
 
 
 def _equal(actual: Any, expected: Any) -> bool:
+    if type(actual) is type(expected):
+        return bool(actual == expected)
     if expected is None:
         return actual is MISSING or actual is None
     if actual is MISSING:

@@ -22,6 +22,9 @@ Conventions that hold for every method unless its docstring says otherwise:
 - Every method is safe to call from many threads and processes at once; concurrent
   writers are arbitrated by the ref compare-and-swap only.
 
+Changes since first publication (no signature changed): the tree reads accept tree
+ids as revisions.
+
 Sync method chosen: **merge-based** (DOMAIN.md §8.6). B' is a merge commit of the
 integration head into the workspace branch (first parent = the branch head); the
 autosave commits are then rebased onto B'.

@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 from conman_domain.model import Job, JobLog, LogLevel
 from conman_domain.ports.repos import Page, Sort, Where
+from conman_domain.ports.runner import CommandEnv, CommandResult, Materializer
 
-__all__ = ["JobQueuePort", "backoff_seconds"]
+__all__ = ["JobQueuePort", "RunningJobPort", "backoff_seconds"]
 
 
 def backoff_seconds(attempts: int) -> float:
@@ -53,13 +54,20 @@ class JobQueuePort(Protocol):
         ...
 
     def fail(
-        self, job_id: str, worker_id: str, error: str, now: datetime, retryable: bool
+        self,
+        job_id: str,
+        worker_id: str,
+        error: str,
+        now: datetime,
+        retryable: bool,
+        *,
+        result: dict[str, Any] | None = None,
     ) -> Job | None:
         """End the attempt with ``error_message = error``.
 
         Retryable with attempts left → queued again with ``run_after = now + backoff``;
-        otherwise → failed with ``completed_at``. ``None`` when the worker no longer
-        holds the job.
+        otherwise → failed with ``completed_at`` and, when given, ``result`` (a failed
+        gate keeps its result). ``None`` when the worker no longer holds the job.
         """
         ...
 
@@ -98,4 +106,33 @@ class JobQueuePort(Protocol):
 
     def read_logs(self, job_id: str, page: int = 1, limit: int = 100) -> Page[JobLog]:
         """Log lines of the job in ``seq`` order with the total count."""
+        ...
+
+
+class RunningJobPort(Protocol):
+    """What a job handler sees of its running job (the runner's ``JobContext``)."""
+
+    job: Job
+    """The claimed job (payload, entity, attempts)."""
+
+    def log(self, level: str, message: str, data: dict[str, Any] | None = None) -> None:
+        """Append a log line (``info``, ``warn``, ``error``) at once; never fails the job.
+        Never pass secret values."""
+        ...
+
+    def should_stop(self) -> bool:
+        """True once the job was canceled, timed out, or its lease was lost."""
+        ...
+
+    def run_command(
+        self,
+        command: str,
+        *,
+        materialize: Materializer,
+        env: CommandEnv,
+        timeout_seconds: float,
+    ) -> CommandResult:
+        """Run a command in the sandbox for this job: masked output goes to the job log,
+        the job metadata fills ``CONMAN_JOB_*``, and the command is killed when the job
+        must stop."""
         ...

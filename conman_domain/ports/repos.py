@@ -174,34 +174,113 @@ class ExpiringRepoPort(Protocol):
         ...
 
 
-# One protocol per aggregate. They add no methods: the names document which
-# collection (DOMAIN.md §20) each repository serves and let mypy check wiring.
-UserRepoPort = MutableRepoPort[User]
-MembershipRepoPort = MutableRepoPort[Membership]
-InviteRepoPort = MutableRepoPort[Invite]
-PasswordResetTokenRepoPort = MutableRepoPort[PasswordResetToken]
-LoginThrottleRepoPort = MutableRepoPort[LoginThrottle]
-NotificationPreferenceRepoPort = MutableRepoPort[NotificationPreference]
-NotificationOutboxRepoPort = MutableRepoPort[NotificationOutbox]
-AppRepoPort = MutableRepoPort[App]
-EnvironmentRepoPort = MutableRepoPort[Environment]
-RuntimeProfileRepoPort = MutableRepoPort[RuntimeProfile]
-ProfileRevisionRepoPort = EntityRepoPort[ProfileRevision]
-DriftAcknowledgementRepoPort = EntityRepoPort[DriftAcknowledgement]
-OverrideRepoPort = MutableRepoPort[ChangesetProfileOverride]
-MigrationExecutionRepoPort = MutableRepoPort[MigrationExecution]
-WorkspaceRepoPort = MutableRepoPort[Workspace]
-ChangesetRepoPort = MutableRepoPort[Changeset]
-ChangesetRevisionRepoPort = EntityRepoPort[ChangesetRevision]
-ReviewRepoPort = EntityRepoPort[Review]
-CommentRepoPort = MutableRepoPort[Comment]
-CommentRevisionRepoPort = EntityRepoPort[CommentRevision]
-ReleaseRepoPort = MutableRepoPort[Release]
-ReleaseChangesetRepoPort = MutableRepoPort[ReleaseChangeset]
-DeploymentRepoPort = MutableRepoPort[Deployment]
-UsedApprovalTokenRepoPort = EntityRepoPort[UsedApprovalToken]
-RevokedTokenRepoPort = EntityRepoPort[RevokedToken]
-TempEnvironmentRepoPort = MutableRepoPort[TempEnvironment]
+# One protocol per aggregate; the docstring names its collection and unique rules
+# (DOMAIN.md §20). A duplicate of a unique rule raises ``Conflict``.
+
+
+class UserRepoPort(MutableRepoPort[User], Protocol):
+    """``users``: U{email}."""
+
+
+class MembershipRepoPort(MutableRepoPort[Membership], Protocol):
+    """``app_memberships``: U{app_id, user_id}; {user_id}."""
+
+
+class InviteRepoPort(MutableRepoPort[Invite], Protocol):
+    """``invites``: U{token_hash}; U{app_id, email} while ``pending``."""
+
+
+class PasswordResetTokenRepoPort(MutableRepoPort[PasswordResetToken], Protocol):
+    """``password_reset_tokens``: U{token_hash}; TTL 1 day on ``expires_at``."""
+
+
+class LoginThrottleRepoPort(MutableRepoPort[LoginThrottle], Protocol):
+    """``login_throttles``: U{email}; TTL 1 day on ``updated_at``."""
+
+
+class NotificationPreferenceRepoPort(MutableRepoPort[NotificationPreference], Protocol):
+    """``notification_preferences``: U{user_id}."""
+
+
+class NotificationOutboxRepoPort(MutableRepoPort[NotificationOutbox], Protocol):
+    """``notification_outbox``: {state, next_attempt_at}; TTL 30 days on ``sent_at``."""
+
+
+class AppRepoPort(MutableRepoPort[App], Protocol):
+    """``apps``: U{name}; U{repo_path}."""
+
+
+class EnvironmentRepoPort(MutableRepoPort[Environment], Protocol):
+    """``environments``: U{app_id, name_lower|slug|position}; one canonical per app."""
+
+
+class RuntimeProfileRepoPort(MutableRepoPort[RuntimeProfile], Protocol):
+    """``runtime_profiles``: U{app_id, name} unless archived; one app_defaults per app."""
+
+
+class ProfileRevisionRepoPort(EntityRepoPort[ProfileRevision], Protocol):
+    """``runtime_profile_revisions``: U{runtime_profile_id, revision_number}."""
+
+
+class DriftAcknowledgementRepoPort(EntityRepoPort[DriftAcknowledgement], Protocol):
+    """``drift_acknowledgements``: U{environment_id, profile_revision_id, defaults_revision_id}."""
+
+
+class OverrideRepoPort(MutableRepoPort[ChangesetProfileOverride], Protocol):
+    """``changeset_profile_overrides``: U{changeset_id, target_environment_id}."""
+
+
+class MigrationExecutionRepoPort(MutableRepoPort[MigrationExecution], Protocol):
+    """``migration_executions``: {app_id, environment_id, started_at desc}."""
+
+
+class WorkspaceRepoPort(MutableRepoPort[Workspace], Protocol):
+    """``workspaces``: U{app_id, branch_name}; one default per owner and app."""
+
+
+class ChangesetRepoPort(MutableRepoPort[Changeset], Protocol):
+    """``changesets``: one open per workspace; U{app_id, queue_position} while queued."""
+
+
+class ChangesetRevisionRepoPort(EntityRepoPort[ChangesetRevision], Protocol):
+    """``changeset_revisions``: U{changeset_id, revision_number}."""
+
+
+class ReviewRepoPort(EntityRepoPort[Review], Protocol):
+    """``changeset_reviews`` (written once)."""
+
+
+class CommentRepoPort(MutableRepoPort[Comment], Protocol):
+    """``changeset_comments``."""
+
+
+class CommentRevisionRepoPort(EntityRepoPort[CommentRevision], Protocol):
+    """``changeset_comment_revisions`` (previous bodies)."""
+
+
+class ReleaseRepoPort(MutableRepoPort[Release], Protocol):
+    """``release_batches``: U{app_id, tag} once tagged."""
+
+
+class ReleaseChangesetRepoPort(MutableRepoPort[ReleaseChangeset], Protocol):
+    """``release_changesets``: U{release_id, changeset_id}."""
+
+
+class DeploymentRepoPort(MutableRepoPort[Deployment], Protocol):
+    """``deployments``: one ``active`` per environment (the deploy lock)."""
+
+
+class UsedApprovalTokenRepoPort(EntityRepoPort[UsedApprovalToken], Protocol):
+    """``used_approval_tokens``: U{jti} (single use)."""
+
+
+class RevokedTokenRepoPort(EntityRepoPort[RevokedToken], Protocol):
+    """``revoked_tokens``: U{jti}; TTL on ``expires_at``."""
+
+
+class TempEnvironmentRepoPort(MutableRepoPort[TempEnvironment], Protocol):
+    """``temp_environments``: one ``live`` per source; U{base_url}."""
+
 
 __all__ += [
     "AppRepoPort",

@@ -79,7 +79,7 @@ class OutputLine(msgspec.Struct, frozen=True, kw_only=True):
 
 class CommandResult(msgspec.Struct, frozen=True, kw_only=True):
     """How a run ended. ``exit_code`` is the command's status (a process killed by
-    signal N reports 128+N, or −N); ``passed`` only for exit 0 without timeout or cancel."""
+    signal N reports 128+N, or -N); ``passed`` only for exit 0 without timeout or cancel."""
 
     exit_code: int
     timed_out: bool = False

@@ -8,7 +8,10 @@ from typing import Any
 import msgspec
 import yaml
 
-__all__ = ["ParseError", "ParsedFile", "parse_structured"]
+__all__ = ["PARSE_FAILURE_PREFIX", "ParseError", "ParsedFile", "parse_structured"]
+
+PARSE_FAILURE_PREFIX = "invalid JSON/YAML: "
+"""The failure message of §11.3 is this prefix plus the parser's own message."""
 
 
 class ParseError(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,24 +34,27 @@ def parse_structured(path: str, data: bytes) -> ParsedFile:
     Bytes that are not UTF-8 and documents nested too deeply count as parse errors;
     several YAML documents in one file count as unparseable (§10.2). Never raises.
     """
-    kind = "JSON" if path.endswith(".json") else "YAML"
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8-sig")  # a leading BOM is tolerated
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        return ParsedFile(error=ParseError(message=f"invalid {kind}: {exc.reason}", line=line))
+        return ParsedFile(
+            error=ParseError(message=f"{PARSE_FAILURE_PREFIX}{exc.reason}", line=line)
+        )
     try:
-        if kind == "JSON":
+        if path.endswith(".json"):
             return ParsedFile(value=json.loads(text))
         return ParsedFile(value=yaml.safe_load(text))
     except json.JSONDecodeError as exc:
-        return ParsedFile(error=ParseError(message=f"invalid JSON: {exc.msg}", line=exc.lineno))
+        return ParsedFile(
+            error=ParseError(message=f"{PARSE_FAILURE_PREFIX}{exc.msg}", line=exc.lineno)
+        )
     except yaml.MarkedYAMLError as exc:
         return ParsedFile(error=_yaml_error(exc))
     except yaml.YAMLError as exc:
-        return ParsedFile(error=ParseError(message=f"invalid YAML: {exc}"))
+        return ParsedFile(error=ParseError(message=f"{PARSE_FAILURE_PREFIX}{exc}"))
     except RecursionError:
-        return ParsedFile(error=ParseError(message=f"invalid {kind}: nesting too deep"))
+        return ParsedFile(error=ParseError(message=f"{PARSE_FAILURE_PREFIX}nesting too deep"))
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError) -> ParseError:
@@ -56,4 +62,4 @@ def _yaml_error(exc: yaml.MarkedYAMLError) -> ParseError:
     message = ", ".join(parts) if parts else "malformed document"
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None
-    return ParseError(message=f"invalid YAML: {message}", line=line)
+    return ParseError(message=f"{PARSE_FAILURE_PREFIX}{message}", line=line)

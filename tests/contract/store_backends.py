@@ -26,9 +26,16 @@ BACKENDS = ["memory", "sqlite", "mongomock", "wire"]
 THREAD_SAFE = ["memory", "sqlite", "wire"]  # mongomock is not documented as thread-safe
 MULTI_PROCESS = ["sqlite", "wire"]
 
+
+def kinds(names: list[str]) -> list[Any]:
+    """Parameters for ``names``; the wire server's carry the ``wire`` marker."""
+    return [pytest.param(n, marks=pytest.mark.wire) if n == "wire" else n for n in names]
+
+
 # Deviations of the nx-27017 emulator from MongoDB (the case is xfail for "wire" only).
 WIRE_NO_PARTIAL = "nx-27017 0.8.1 ignores partialFilterExpression (partial unique indexes)"
 WIRE_SET_DATETIME = "nx-27017 0.8.1 stores datetimes written by $set/upsert as strings"
+WIRE_SET_BOOL = "nx-27017 0.8.1 stores booleans written by $set as integers"
 WIRE_PUSH_DOC = "nx-27017 0.8.1 stores a sub-document pushed with $push as a JSON string"
 WIRE_NE_NULL = "nx-27017 0.8.1 matches every document for {$ne: null}"
 WIRE_COUNT_ID_IN = "nx-27017 0.8.1 count_documents ignores ObjectIds inside _id $in"
@@ -75,7 +82,7 @@ class WireServer:
         self.port = free_port()
         self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
         exe = Path(sys.executable).with_name("nx-27017")
-        command = [str(exe)] if exe.exists() else [sys.executable, "-m", "nx_27017"]
+        command = [str(exe)] if exe.exists() else [sys.executable, "-m", "nx_27017.nx_27017"]
         self.proc = subprocess.Popen(
             [
                 *command,
@@ -135,7 +142,20 @@ def make_store(
     if kind == "mongomock":
         return MongoStore("mongodb://mock", name, client=mongomock.MongoClient(tz_aware=True))
     assert wire_uri is not None
-    return MongoStore(wire_uri, name, partial_unique=False)
+    return wire_store(wire_uri, name)
+
+
+def wire_store(uri: str, name: str) -> MongoStore:
+    """MongoStore on the emulator; generous timeouts so that a busy single-process
+    emulator is not mistaken for a dead server by the driver's monitor."""
+    return MongoStore(
+        uri,
+        name,
+        partial_unique=False,
+        connect_timeout_ms=30_000,
+        socket_timeout_ms=60_000,
+        server_selection_timeout_ms=30_000,
+    )
 
 
 def store_fixture(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentStore]:
@@ -161,7 +181,7 @@ def claim_worker(kind: str, target: str, threads: int, lease_s: float, start: An
         store: DocumentStore = SqliteStore(target)
     else:
         uri, db_name = target.split("|")
-        store = MongoStore(uri, db_name, partial_unique=False)
+        store = wire_store(uri, db_name)
     queue = StoreJobQueue(store)
     now = datetime(2026, 1, 1, 1, tzinfo=UTC)
 

@@ -6,6 +6,7 @@ runs against every backend of ``git_backends.BACKENDS``.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -552,3 +553,47 @@ def test_a_diff_from_the_empty_tree_adds_everything_and_marks_binaries(git: GitP
     ]
     assert "+one\n+two\n" in diff.files[1].patch
     assert git.diff(REPO, head, head).files == []
+
+
+def test_of_concurrent_creators_of_one_repository_exactly_one_succeeds(git: GitPort) -> None:
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            git.create_repository(REPO, default_branch="main")
+            results.append("created")
+        except Conflict:
+            results.append("conflict")
+        except Exception as exc:  # recorded so that the assertion shows it
+            results.append(f"unexpected {exc!r}")
+
+    pool = [threading.Thread(target=create) for _ in range(4)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert sorted(results) == ["conflict"] * 3 + ["created"]
+    assert git.repository_exists(REPO)
+
+
+def test_paths_with_spaces_and_non_ascii_letters_work_everywhere(git: GitPort) -> None:
+    name = "dir with space/ünïcode file.txt"
+    old = seed(git, {name: b"one\n", "plain.txt": b"p\n"})
+    assert [e.path for e in git.list_tree(REPO, old, recursive=True).entries] == [
+        "dir with space",
+        name,
+        "plain.txt",
+    ]
+    assert [b.data for b in git.read_blobs(REPO, old, [name])] == [b"one\n"]
+    new = write(git, MAIN, {name: b"two\n"})
+    [changed] = git.diff(REPO, old, new).files
+    assert (changed.old_path, changed.new_path, changed.additions, changed.deletions) == (
+        name,
+        name,
+        1,
+        1,
+    )
+    # git ends a file name containing a space with a tab on the ---/+++ lines
+    assert f"--- a/{name}\t\n+++ b/{name}\t\n@@ -1 +1 @@\n-one\n+two\n" in changed.patch

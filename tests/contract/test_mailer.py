@@ -10,6 +10,7 @@ import email.policy
 import ipaddress
 import socket
 import ssl
+import stat
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -371,6 +372,7 @@ def test_file_mailer_writes_sortable_eml_files_and_no_temporary_leftovers(tmp_pa
     names = sorted(p.name for p in folder.iterdir())
     assert len(names) == 3 and all(name.endswith(".eml") for name in names)
     assert names[0].startswith("20260301T093001.000000Z-")
+    assert all(stat.S_IMODE((folder / name).stat().st_mode) == 0o600 for name in names)
     mails = list_mails(folder)
     assert [m.subject for m in mails] == ["mail 0", "mail 1", "mail 2"]
     assert [m.recipient for m in mails] == ["u0@example.test", "u1@example.test", "u2@example.test"]

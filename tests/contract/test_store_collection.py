@@ -14,7 +14,9 @@ from store_backends import (
     WIRE_NE_NULL,
     WIRE_NO_PARTIAL,
     WIRE_PUSH_DOC,
+    WIRE_SET_BOOL,
     WIRE_SET_DATETIME,
+    kinds,
     store_fixture,
     wire_xfail,
 )
@@ -26,7 +28,7 @@ from conman_domain.errors import Conflict
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=kinds(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentStore]:
     yield from store_fixture(request, tmp_path)
 
@@ -282,3 +284,16 @@ def test_ttl_purge_removes_expired_documents_where_ttl_is_not_native(
         assert removed == 0  # the server's TTL monitor owns expiry
     else:
         assert removed == 1 and ids(coll.find({})) == [2]
+
+
+def test_set_keeps_the_json_type_of_each_value_kind(
+    store: DocumentStore, request: pytest.FixtureRequest
+) -> None:
+    wire_xfail(request, WIRE_SET_BOOL)
+    coll = store.collection("things")
+    coll.insert_one({"_id": oid(1), "v": 0})
+    for value in (True, "text", 7, 2.5, None, {"a": [1, {"b": False}]}, ["x"], False, T0):
+        coll.update_one({"_id": oid(1)}, {"$set": {"v": value}})
+        doc = coll.find_one({"_id": oid(1)})
+        assert doc is not None and doc["v"] == value and type(doc["v"]) is type(value)
+    assert coll.count({"v": T0}) == 1 and coll.count({"v": {"$lt": T0}}) == 0

@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 from bson import ObjectId
-from store_backends import MULTI_PROCESS, THREAD_SAFE, WireServer, claim_worker, make_store
+from store_backends import (
+    MULTI_PROCESS,
+    THREAD_SAFE,
+    WireServer,
+    claim_worker,
+    kinds,
+    make_store,
+)
 
 from conman_adapters.store.base import DocumentStore
 from conman_adapters.store.repositories import StoreJobQueue
@@ -46,7 +53,7 @@ def wire_uri(request: pytest.FixtureRequest, kind: str) -> str | None:
     return server.uri
 
 
-@pytest.mark.parametrize("kind", THREAD_SAFE)
+@pytest.mark.parametrize("kind", kinds(THREAD_SAFE))
 def test_eight_threads_claiming_two_hundred_jobs_never_claim_one_twice(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -68,7 +75,7 @@ def test_eight_threads_claiming_two_hundred_jobs_never_claim_one_twice(
     assert set(claimed) == made
 
 
-@pytest.mark.parametrize("kind", MULTI_PROCESS)
+@pytest.mark.parametrize("kind", kinds(MULTI_PROCESS))
 def test_two_processes_of_four_threads_never_claim_a_job_twice(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -88,7 +95,7 @@ def test_two_processes_of_four_threads_never_claim_a_job_twice(
     assert set(claimed) == made
 
 
-@pytest.mark.parametrize("kind", THREAD_SAFE)
+@pytest.mark.parametrize("kind", kinds(THREAD_SAFE))
 def test_concurrent_compare_and_set_updates_have_exactly_one_winner(
     kind: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:

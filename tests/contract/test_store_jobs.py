@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from bson import ObjectId
-from store_backends import BACKENDS, WIRE_SET_DATETIME, store_fixture, wire_xfail
+from store_backends import BACKENDS, WIRE_SET_DATETIME, kinds, store_fixture, wire_xfail
 
 from conman_adapters.store.base import DocumentStore
 from conman_adapters.store.repositories import StoreJobQueue
@@ -19,7 +19,7 @@ T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 LEASE = 60.0
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=kinds(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentStore]:
     yield from store_fixture(request, tmp_path)
 

@@ -15,6 +15,7 @@ from store_backends import (
     WIRE_NO_PARTIAL,
     WIRE_SET_DATETIME,
     FixedClock,
+    kinds,
     make_store,
     store_fixture,
     wire_xfail,
@@ -28,7 +29,7 @@ from conman_domain.model import GENESIS_HASH, AuditEvent, Changeset, ChangesetSt
 T0 = datetime(2026, 2, 1, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture(params=kinds(BACKENDS))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentStore]:
     yield from store_fixture(request, tmp_path)
 
@@ -106,10 +107,7 @@ def test_save_bumps_version_and_a_stale_copy_loses_with_conflict(
         repos.users.save(user("ghost@x.io"))
 
 
-def test_set_fields_is_a_compare_and_set_on_the_version(
-    repos: Repositories, request: pytest.FixtureRequest
-) -> None:
-    wire_xfail(request, WIRE_SET_DATETIME)
+def test_set_fields_is_a_compare_and_set_on_the_version(repos: Repositories) -> None:
     cs = repos.changesets.insert(changeset("w1"))
     assert repos.changesets.set_fields(cs.id, 0, {"state": ChangesetState.SUBMITTED}) == 1
     with pytest.raises(Conflict):
@@ -151,7 +149,6 @@ def test_concurrent_compare_and_set_has_exactly_one_winner(
 ) -> None:
     if request.node.callspec.params["store"] not in THREAD_SAFE:
         pytest.skip("the backend is not thread-safe")
-    wire_xfail(request, WIRE_SET_DATETIME)
     repos = build_repositories(store, clock)
     cs = repos.changesets.insert(changeset("w1"))
     barrier = threading.Barrier(8)

@@ -17,7 +17,7 @@ import pytest
 from conman_adapters.store import INDEXES, SqliteStore
 from conman_adapters.store.repositories import StoreJobQueue
 from conman_adapters.system import SystemIds
-from conman_domain.model import Job, JobState
+from conman_domain.model import Job, JobState, JobType
 
 WORKER = Path(__file__).with_name("worker_proc.py")
 IDS = SystemIds()
@@ -29,7 +29,7 @@ def new_job(**payload: object) -> Job:
         id=IDS.new_id(),
         created_at=now,
         updated_at=now,
-        job_type="msuite_submit",  # type: ignore[arg-type]
+        job_type=JobType.MSUITE_SUBMIT,
         payload=dict(payload),
         max_attempts=3,
         timeout_ms=120_000,

@@ -202,7 +202,13 @@ class GitModelMachine(RuleBasedStateMachine):
         for name, git in self.ports.items():
             head = self.head(name, "main")
             history = [c.sha for c in git.list_commits(REPO, head, first_parent=True)]
-            cur, tgt = history[current % len(history)], history[goal % len(history)]
+            # rollback shape (DOMAIN.md §14.6): T is a first-parent ancestor of C and
+            # every commit from C down to T is a release merge
+            lo, hi = sorted((current % len(history), goal % len(history)))
+            chain = [git.find_commit(REPO, sha) for sha in history[lo:hi]]
+            if any(c is None or len(c.parents) != 2 for c in chain):
+                return
+            cur, tgt = history[lo], history[hi]
             snap = self.snap[name]
             expected, conflicts = merge_files(snap[cur], snap[head], snap[tgt])
             out = git.revert_release(

@@ -67,7 +67,7 @@ def new_job(
         created_at=now,
         updated_at=now,
         app_id="a" * 24,
-        job_type=job_type,  # type: ignore[arg-type]
+        job_type=JobType(job_type),
         entity_type="changeset",
         entity_id="c" * 24,
         payload=dict(payload or {}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from conman_adapters.runner import SubprocessRunner
 from conman_adapters.security import AesGcmCipher
-from conman_domain.errors import Validation
+from conman_domain.errors import Internal, Validation
 from conman_domain.model.overrides import OverrideOperation, OverrideSnapshot, SecretOverride
 from conman_domain.model.profiles import ProfileSnapshot, TypedValue, ValueType
 from conman_domain.ports.runner import CommandEnv, CommandMetadata, CommandResult
@@ -21,10 +22,13 @@ from conman_domain.rules.env_vars import render_env_value
 from conman_domain.rules.resolution import resolve_profile
 from conman_domain.usecases.validate import command_env
 
-FAST = {"kill_grace_seconds": 0.3, "poll_interval": 0.02}
+
+def fast_runner(**options: Any) -> SubprocessRunner:
+    """A runner with a short kill grace and poll, so tests stay quick."""
+    return SubprocessRunner(kill_grace_seconds=0.3, poll_interval=0.02, **options)
 
 
-def write_tree(files: dict[str, str]) -> tuple[list[Path], object]:
+def write_tree(files: dict[str, str]) -> tuple[list[Path], Callable[[Path], None]]:
     seen: list[Path] = []
 
     def materialize(dest: Path) -> None:
@@ -42,16 +46,16 @@ def run(
     env: CommandEnv | None = None,
     timeout: float = 30.0,
     files: dict[str, str] | None = None,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> CommandResult:
     _, materialize = write_tree(files or {})
-    runner = SubprocessRunner(temp_root=str(tmp_path), **FAST)  # type: ignore[arg-type]
+    runner = fast_runner(temp_root=str(tmp_path))
     return runner.run(
         command,
-        materialize=materialize,  # type: ignore[arg-type]
+        materialize=materialize,
         env=env or CommandEnv(),
         timeout_seconds=timeout,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
@@ -232,9 +236,9 @@ def test_cancel_stops_the_command(tmp_path: Path) -> None:
 
 def test_the_temporary_directories_are_always_removed(tmp_path: Path) -> None:
     seen, materialize = write_tree({"a.txt": "x"})
-    runner = SubprocessRunner(temp_root=str(tmp_path), **FAST)  # type: ignore[arg-type]
+    runner = fast_runner(temp_root=str(tmp_path))
     for command in ["true", "exit 1", "sleep 60"]:
-        runner.run(command, materialize=materialize, env=CommandEnv(), timeout_seconds=0.3)  # type: ignore[arg-type]
+        runner.run(command, materialize=materialize, env=CommandEnv(), timeout_seconds=0.3)
     assert len(seen) == 3
     assert not any(path.exists() for path in seen)
     assert list(tmp_path.iterdir()) == []
@@ -245,7 +249,7 @@ def test_a_materialize_error_propagates_and_cleans_up(tmp_path: Path) -> None:
         (dest / "partial").write_text("x")
         raise RuntimeError("git down")
 
-    runner = SubprocessRunner(temp_root=str(tmp_path), **FAST)  # type: ignore[arg-type]
+    runner = fast_runner(temp_root=str(tmp_path))
     with pytest.raises(RuntimeError, match="git down"):
         runner.run("true", materialize=broken, env=CommandEnv(), timeout_seconds=5)
     assert list(tmp_path.iterdir()) == []
@@ -270,10 +274,10 @@ def test_commands_run_as_the_sandbox_user() -> None:
     nobody = pwd.getpwnam("nobody")
     seen, materialize = write_tree({"a.txt": "content\n"})
     # The default temp root (/tmp) is traversable by other users; pytest's is not.
-    runner = SubprocessRunner(sandbox_user="nobody", **FAST)  # type: ignore[arg-type]
+    runner = fast_runner(sandbox_user="nobody")
     result = runner.run(
         'id -u; cat a.txt; touch "$HOME/h" new-file && echo wrote',
-        materialize=materialize,  # type: ignore[arg-type]
+        materialize=materialize,
         env=CommandEnv(),
         timeout_seconds=10,
     )
@@ -329,3 +333,9 @@ def test_a_gate_command_sees_the_resolved_profile_with_decrypted_masked_secrets(
         env=env,
     )
     assert texts(result) == ["staging 3 unset release", "****", "db=****"]
+
+
+def test_an_unusable_temporary_root_is_an_internal_error(tmp_path: Path) -> None:
+    runner = SubprocessRunner(temp_root=str(tmp_path / "missing"))
+    with pytest.raises(Internal, match="command directory"):
+        runner.run("true", materialize=lambda dest: None, env=CommandEnv(), timeout_seconds=5)

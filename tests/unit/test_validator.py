@@ -70,13 +70,13 @@ def test_broken_json_reports_the_parser_message_and_line() -> None:
     assert len(failures) == 1
     assert failures[0].path == "config/entities/a.json"
     assert failures[0].line == 3
-    assert failures[0].message.startswith("invalid JSON: ")
+    assert failures[0].message.startswith("invalid JSON/YAML: Expecting")
 
 
 def test_broken_yaml_reports_the_parser_message_and_line() -> None:
     failures = validate({"pages/home.yaml": "name: home\nsections: [a, b\nother: 1\n"})
     assert len(failures) == 1
-    assert failures[0].message.startswith("invalid YAML: ")
+    assert failures[0].message.startswith("invalid JSON/YAML: ")
     assert failures[0].line == 3
 
 
@@ -212,3 +212,12 @@ def test_deeply_nested_documents_fail_instead_of_crashing() -> None:
     deep = '{"name": "d", "x": ' + "[" * 5000 + "]" * 5000 + "}"
     failures = validate({"entities/deep.json": deep})
     assert [f.path for f in failures] == ["entities/deep.json"]
+
+
+def test_a_leading_utf8_bom_is_tolerated() -> None:
+    ticks = _ticks()
+    files = {
+        "entities/a.json": b'\xef\xbb\xbf{"name": "A"}',
+        "pages/p.yaml": b"\xef\xbb\xbfname: p\n",
+    }
+    assert run_builtin_validator(files, lambda: next(ticks)).passed

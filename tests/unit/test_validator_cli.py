@@ -41,7 +41,7 @@ def test_a_broken_directory_fails_with_exit_1_and_names_file_and_line(tmp_path: 
     make_tree(tmp_path, {**GOOD, "config/queues/q.yaml": "name: q\nbad: [\n"})
     result = CliRunner().invoke(validate, [str(tmp_path)])
     assert result.exit_code == 1
-    assert "config/queues/q.yaml:3: invalid YAML:" in result.output
+    assert "config/queues/q.yaml:3: invalid JSON/YAML:" in result.output
 
 
 def test_json_output_is_the_result_struct(tmp_path: Path) -> None:

@@ -92,7 +92,7 @@ class MutableStoreRepository(StoreRepository[M], MutableRepoPort[M], Generic[M])
         self._clock = clock
 
     def _lost(self, entity_id: str, expected_version: int) -> Conflict | NotFound:
-        if self._coll.count({"_id": entity_id}) == 0:
+        if self._coll.find_one({"_id": entity_id}) is None:
             return NotFound(self._label, entity_id)
         return Conflict(
             f"{self._label} {entity_id} was changed concurrently (expected version "

@@ -41,6 +41,37 @@ from conman_domain.model import (
     Workspace,
 )
 from conman_domain.ports.clock import ClockPort
+from conman_domain.ports.health import RunnerHeartbeatPort
+from conman_domain.ports.jobs import JobQueuePort
+from conman_domain.ports.repos import (
+    AppRepoPort,
+    AuditRepoPort,
+    ChangesetRepoPort,
+    ChangesetRevisionRepoPort,
+    CommentRepoPort,
+    CommentRevisionRepoPort,
+    DeploymentRepoPort,
+    DriftAcknowledgementRepoPort,
+    EnvironmentRepoPort,
+    InviteRepoPort,
+    LoginThrottleRepoPort,
+    MembershipRepoPort,
+    MigrationExecutionRepoPort,
+    NotificationOutboxRepoPort,
+    NotificationPreferenceRepoPort,
+    OverrideRepoPort,
+    PasswordResetTokenRepoPort,
+    ProfileRevisionRepoPort,
+    ReleaseChangesetRepoPort,
+    ReleaseRepoPort,
+    ReviewRepoPort,
+    RevokedTokenRepoPort,
+    RuntimeProfileRepoPort,
+    TempEnvironmentRepoPort,
+    UsedApprovalTokenRepoPort,
+    UserRepoPort,
+    WorkspaceRepoPort,
+)
 
 __all__ = ["Repositories", "build_repositories"]
 
@@ -57,43 +88,59 @@ class Repositories:
         def mut(name: str, cls: type[M]) -> MutableStoreRepository[M]:
             return MutableStoreRepository(store, name, cls, clock)
 
-        self.users = mut("users", User)
-        self.memberships = mut("app_memberships", Membership)
-        self.invites = mut("invites", Invite)
-        self.password_reset_tokens = mut("password_reset_tokens", PasswordResetToken)
-        self.login_throttles = mut("login_throttles", LoginThrottle)
-        self.notification_preferences = mut("notification_preferences", NotificationPreference)
-        self.notification_outbox = mut("notification_outbox", NotificationOutbox)
-        self.apps = mut("apps", App)
-        self.environments = mut("environments", Environment)
-        self.runtime_profiles = mut("runtime_profiles", RuntimeProfile)
-        self.profile_revisions = StoreRepository(
+        self.users: UserRepoPort = mut("users", User)
+        self.memberships: MembershipRepoPort = mut("app_memberships", Membership)
+        self.invites: InviteRepoPort = mut("invites", Invite)
+        self.password_reset_tokens: PasswordResetTokenRepoPort = mut(
+            "password_reset_tokens", PasswordResetToken
+        )
+        self.login_throttles: LoginThrottleRepoPort = mut("login_throttles", LoginThrottle)
+        self.notification_preferences: NotificationPreferenceRepoPort = mut(
+            "notification_preferences", NotificationPreference
+        )
+        self.notification_outbox: NotificationOutboxRepoPort = mut(
+            "notification_outbox", NotificationOutbox
+        )
+        self.apps: AppRepoPort = mut("apps", App)
+        self.environments: EnvironmentRepoPort = mut("environments", Environment)
+        self.runtime_profiles: RuntimeProfileRepoPort = mut("runtime_profiles", RuntimeProfile)
+        self.profile_revisions: ProfileRevisionRepoPort = StoreRepository(
             store, "runtime_profile_revisions", ProfileRevision
         )
-        self.drift_acknowledgements = StoreRepository(
+        self.drift_acknowledgements: DriftAcknowledgementRepoPort = StoreRepository(
             store, "drift_acknowledgements", DriftAcknowledgement
         )
-        self.profile_overrides = mut("changeset_profile_overrides", ChangesetProfileOverride)
-        self.migration_executions = mut("migration_executions", MigrationExecution)
-        self.workspaces = mut("workspaces", Workspace)
-        self.changesets = mut("changesets", Changeset)
-        self.changeset_revisions = StoreRepository(store, "changeset_revisions", ChangesetRevision)
-        self.reviews = StoreRepository(store, "changeset_reviews", Review)
-        self.comments = mut("changeset_comments", Comment)
-        self.comment_revisions = StoreRepository(
+        self.profile_overrides: OverrideRepoPort = mut(
+            "changeset_profile_overrides", ChangesetProfileOverride
+        )
+        self.migration_executions: MigrationExecutionRepoPort = mut(
+            "migration_executions", MigrationExecution
+        )
+        self.workspaces: WorkspaceRepoPort = mut("workspaces", Workspace)
+        self.changesets: ChangesetRepoPort = mut("changesets", Changeset)
+        self.changeset_revisions: ChangesetRevisionRepoPort = StoreRepository(
+            store, "changeset_revisions", ChangesetRevision
+        )
+        self.reviews: ReviewRepoPort = StoreRepository(store, "changeset_reviews", Review)
+        self.comments: CommentRepoPort = mut("changeset_comments", Comment)
+        self.comment_revisions: CommentRevisionRepoPort = StoreRepository(
             store, "changeset_comment_revisions", CommentRevision
         )
-        self.releases = mut("release_batches", Release)
-        self.release_changesets = mut("release_changesets", ReleaseChangeset)
-        self.deployments = mut("deployments", Deployment)
-        self.used_approval_tokens = StoreRepository(
+        self.releases: ReleaseRepoPort = mut("release_batches", Release)
+        self.release_changesets: ReleaseChangesetRepoPort = mut(
+            "release_changesets", ReleaseChangeset
+        )
+        self.deployments: DeploymentRepoPort = mut("deployments", Deployment)
+        self.used_approval_tokens: UsedApprovalTokenRepoPort = StoreRepository(
             store, "used_approval_tokens", UsedApprovalToken
         )
-        self.revoked_tokens = StoreRepository(store, "revoked_tokens", RevokedToken)
-        self.temp_environments = mut("temp_environments", TempEnvironment)
-        self.jobs = StoreJobQueue(store)
-        self.audit = StoreAuditRepository(store)
-        self.heartbeats = StoreRunnerHeartbeats(store)
+        self.revoked_tokens: RevokedTokenRepoPort = StoreRepository(
+            store, "revoked_tokens", RevokedToken
+        )
+        self.temp_environments: TempEnvironmentRepoPort = mut("temp_environments", TempEnvironment)
+        self.jobs: JobQueuePort = StoreJobQueue(store)
+        self.audit: AuditRepoPort = StoreAuditRepository(store)
+        self.heartbeats: RunnerHeartbeatPort = StoreRunnerHeartbeats(store)
 
     def ensure_indexes(self) -> None:
         """Create every index of DOMAIN.md §20 (idempotent; run at start-up)."""

@@ -114,7 +114,14 @@ class StoreJobQueue(JobQueuePort):
         return job is not None and self._finish(job, JobState.SUCCEEDED, now, result=result)
 
     def fail(
-        self, job_id: str, worker_id: str, error: str, now: datetime, retryable: bool
+        self,
+        job_id: str,
+        worker_id: str,
+        error: str,
+        now: datetime,
+        retryable: bool,
+        *,
+        result: dict[str, Any] | None = None,
     ) -> Job | None:
         job = self._held_job(job_id, worker_id)
         if job is None:
@@ -133,7 +140,7 @@ class StoreJobQueue(JobQueuePort):
                 {"_id": job.id, "version": job.version}, {"$set": fields, "$inc": {"version": 1}}
             )
         else:
-            ok = self._finish(job, JobState.FAILED, now, error=error)
+            ok = self._finish(job, JobState.FAILED, now, error=error, result=result)
         return self._jobs.get(job_id) if ok else None
 
     def cancel(self, job_id: str, now: datetime) -> Job:

@@ -1,0 +1,88 @@
+"""Job wiring for the composition root: the queue, the sandbox, the handler registry,
+the jobs use cases and the runner (DOMAIN.md §17; ``conman_adapters.container``)."""
+
+from __future__ import annotations
+
+from conman_adapters.config import Settings
+from conman_adapters.jobs import JobHandler, JobRunner
+from conman_adapters.metrics import ConmanMetrics
+from conman_adapters.runner import SubprocessRunner
+from conman_adapters.store.repositories import Repositories
+from conman_domain.ports.clock import ClockPort
+from conman_domain.ports.health import RunnerHeartbeatPort
+from conman_domain.ports.ids import IdPort
+from conman_domain.ports.jobs import JobQueuePort
+from conman_domain.usecases.audit import AuditTrail
+from conman_domain.usecases.gates import SubmitGate
+from conman_domain.usecases.jobs import JobsService
+from conman_domain.usecases.outbox import OutboxDrain
+
+__all__ = [
+    "build_command_runner",
+    "build_job_handlers",
+    "build_job_queue",
+    "build_job_runner",
+    "build_jobs_service",
+]
+
+
+def build_job_queue(repositories: Repositories) -> JobQueuePort:
+    return repositories.jobs
+
+
+def build_command_runner(settings: Settings) -> SubprocessRunner:
+    return SubprocessRunner(sandbox_user=settings.sandbox_user)
+
+
+def build_job_handlers(submit_gate: SubmitGate) -> dict[str, JobHandler]:
+    """The handler of each job type this build runs (DOMAIN.md §17.1); a job of any
+    other type fails with "no worker for job type". Later capabilities add theirs here."""
+    return {"msuite_submit": submit_gate}
+
+
+def build_jobs_service(
+    repositories: Repositories,
+    audit: AuditTrail,
+    clock: ClockPort,
+    ids: IdPort,
+    metrics: ConmanMetrics,
+) -> JobsService:
+    def count(job_type: str) -> None:
+        metrics.jobs_enqueued.labels(type=job_type).inc()
+
+    return JobsService(
+        queue=repositories.jobs,
+        changesets=repositories.changesets,
+        audit=audit,
+        clock=clock,
+        ids=ids,
+        on_enqueue=count,
+    )
+
+
+def build_job_runner(  # noqa: PLR0917
+    settings: Settings,
+    queue: JobQueuePort,
+    handlers: dict[str, JobHandler],
+    clock: ClockPort,
+    heartbeats: RunnerHeartbeatPort,
+    command_runner: SubprocessRunner,
+    metrics: ConmanMetrics,
+    outbox_drain: OutboxDrain,
+) -> JobRunner:
+    def drain_outbox() -> None:
+        outbox_drain()
+
+    return JobRunner(
+        queue,
+        handlers,
+        clock,
+        concurrency=settings.job_concurrency,
+        poll_interval=settings.job_poll_interval_ms / 1000,
+        lease=float(settings.job_lease_s),
+        heartbeats=heartbeats,
+        timeouts={t: float(s) for t, s in settings.job_timeouts_s.items()},
+        command_runner=command_runner,
+        metrics=metrics,
+        on_poll=drain_outbox,
+    )

@@ -1,0 +1,55 @@
+"""Helpers shared by the identity routes: strict bodies on sync handlers, path ids."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+import anyio.to_thread
+from litestar import Request
+
+from conman_domain.errors import NotFound
+from conman_http.body import decode_body
+from conman_http.schemas import NoBody
+
+__all__ = ["NO_STORE", "body_of", "check_id", "no_body", "threaded"]
+
+T = TypeVar("T")
+P = ParamSpec("P")
+NO_STORE = {"Cache-Control": "no-store"}
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+
+
+def body_of(request: Request[Any, Any, Any], raw: bytes, model: type[T]) -> T:
+    """Decode the raw body strictly into ``model`` (400 on any problem)."""
+    return decode_body(raw, request.headers.get("content-type"), model)
+
+
+def no_body(request: Request[Any, Any, Any], raw: bytes) -> None:
+    """A "no body" route: nothing or ``{}``; any field → 400."""
+    if raw.strip():
+        body_of(request, raw, NoBody)
+
+
+def check_id(entity: str, value: str) -> str:
+    """Path ids that are not 24 lowercase hex characters are unknown ids (404)."""
+    if not _OBJECT_ID.fullmatch(value):
+        raise NotFound(entity, value)
+    return value
+
+
+def threaded(fn: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Run a blocking handler in a worker thread, as an async handler.
+
+    Litestar 2.25 answers 500 for a sync ``sync_to_thread`` handler that shares its path
+    with another one when an app-level dependency is involved (the coroutine of the
+    thread call is never awaited), so the identity handlers are async wrappers instead.
+    """
+
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
+
+    return wrapper
