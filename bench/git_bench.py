@@ -145,28 +145,29 @@ def bench_all(
             timed(lambda i: raw(git_dir, "diff-tree", "-r", "-M", "--numstat", "-p", old, new)),
         )
     )
-    sources = []
-    for k in range(10):
-        ref = f"refs/heads/cs{k}"
-        act = FileAction(
-            action="update", path=f"d{k * 7:03}/f09.yaml", content=f"cs: {k}\n".encode()
-        )
-        sources.append(
-            git.commit_files(
-                REPO,
-                ref=ref,
-                parent=new,
-                expected_old=ZERO_OID,
-                actions=[act],
-                message="cs",
-                author=AUTHOR,
+    # separate changesets for each side, so neither reuses objects the other wrote
+    sources: dict[str, list[str]] = {"ours": [], "raw": []}
+    for side, lines in (("ours", 0), ("raw", 1)):
+        for k in range(10):
+            ref = f"refs/heads/{side}-cs{k}"
+            path = f"d{k * 7 + lines:03}/f09.yaml"
+            act = FileAction(action="update", path=path, content=f"{side}: {k}\n".encode())
+            sources[side].append(
+                git.commit_files(
+                    REPO,
+                    ref=ref,
+                    parent=new,
+                    expected_old=ZERO_OID,
+                    actions=[act],
+                    message="cs",
+                    author=AUTHOR,
+                )
             )
-        )
 
     def ours_compose(i: int) -> None:
         ref = f"refs/conman/compose/o{i}"
         git.update_ref(REPO, ref, new_sha=new, expected_old=ZERO_OID)
-        for src in sources:
+        for src in sources["ours"]:
             out = git.merge_to_ref(
                 REPO, source_sha=src, first_parent=ref, target_ref=ref, message="m", author=AUTHOR
             )
@@ -176,7 +177,7 @@ def bench_all(
         ref = f"refs/conman/compose/r{i}"
         raw(git_dir, "update-ref", ref, new, ZERO_OID)
         head = new
-        for src in sources:
+        for src in sources["raw"]:
             tree = raw(git_dir, "merge-tree", "--write-tree", head, src).splitlines()[0]
             sha = raw(git_dir, "commit-tree", tree, "-p", head, "-p", src, "-m", "m")
             raw(git_dir, "update-ref", ref, sha, head)

@@ -53,6 +53,8 @@ from conman_domain.ports.mail import MailerPort
 from conman_domain.ports.secrets import CipherPort
 from conman_domain.usecases.audit import AuditTrail
 from conman_domain.usecases.auth import AuthService
+from conman_domain.usecases.changeset_deps import ChangesetDeps
+from conman_domain.usecases.changeset_services import ChangesetServices
 from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.health import CheckHealth
 from conman_domain.usecases.identity import IdentityConfig, IdentityDeps
@@ -101,7 +103,7 @@ def _build_store(settings: Settings, backend: str) -> DocumentStore:
     return SqliteStore(settings.data_path / "conman.db")
 
 
-def _build_git(settings: Settings, git_backend: str) -> GitPort:
+def _build_git(settings: Settings, git_backend: str, metrics: ConmanMetrics) -> GitPort:
     if git_backend == "memory":
         return InMemoryGit()
     if git_backend == "gitaly":
@@ -117,7 +119,12 @@ def _build_git(settings: Settings, git_backend: str) -> GitPort:
         return GitalyGit(
             settings.gitaly_address, storage=settings.gitaly_storage, deadlines=deadlines
         )
-    return LocalGit(settings.data_path / "repos")
+
+    def observe(method: str, outcome: str, seconds: float) -> None:
+        metrics.git_calls.labels(method=method, outcome=outcome).inc()
+        metrics.git_call_duration.labels(method=method).observe(seconds)
+
+    return LocalGit(settings.data_path / "repos", observer=observe)
 
 
 def _build_mailer(settings: Settings, clock: ClockPort) -> MailerPort:
@@ -211,6 +218,33 @@ def _outbox_drain(repositories: Repositories, mailer: MailerPort, clock: ClockPo
     return OutboxDrain(repositories.notification_outbox, mailer, clock)
 
 
+def _changesets(  # noqa: PLR0917
+    settings: Settings,
+    repositories: Repositories,
+    git: GitPort,
+    cipher: CipherPort,
+    clock: ClockPort,
+    ids: IdPort,
+    audit: AuditTrail,
+    metrics: ConmanMetrics,
+) -> ChangesetServices:
+    def count(job_type: str) -> None:
+        metrics.jobs_enqueued.labels(type=job_type).inc()
+
+    deps = ChangesetDeps(
+        repos=repositories,
+        git=git,
+        jobs=repositories.jobs,
+        cipher=cipher,
+        clock=clock,
+        ids=ids,
+        audit=audit,
+        public_url=settings.public_url,
+        on_enqueue=count,
+    )
+    return ChangesetServices(deps)
+
+
 class Container(containers.DeclarativeContainer):
     """Every adapter and use case of one Conman process (or one test app)."""
 
@@ -228,7 +262,7 @@ class Container(containers.DeclarativeContainer):
     repositories = providers.Singleton(build_repositories, store, clock)
     # Health must not depend on index creation, so heartbeats sit on the store directly.
     heartbeats = providers.Singleton(StoreRunnerHeartbeats, store)
-    git = providers.Singleton(_build_git, settings, git_backend)
+    git = providers.Singleton(_build_git, settings, git_backend, metrics)
 
     mailer = providers.Singleton(_build_mailer, settings, clock)
     cipher = providers.Singleton(_build_cipher, settings)
@@ -259,6 +293,10 @@ class Container(containers.DeclarativeContainer):
     submit_gate = providers.Singleton(SubmitGate, repositories, git, cipher, clock)
     job_handlers = providers.Singleton(build_job_handlers, submit_gate)
     jobs = providers.Singleton(build_jobs_service, repositories, audit_trail, clock, ids, metrics)
+    # Changesets, reviews, comments and profile overrides (DOMAIN.md §9, §12.1, §15.6).
+    changesets = providers.Singleton(
+        _changesets, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
+    )
     # ``conman serve`` and ``conman worker`` build one runner each: ``job_runner()``.
     job_runner = providers.Factory(
         build_job_runner,

@@ -25,7 +25,10 @@ from conman_http.errors import handle_exception
 from conman_http.platform import PLATFORM_ROUTES
 from conman_http.ratelimit import rate_limit_middleware
 from conman_http.routes import IDENTITY_ROUTES
+from conman_http.routes.changesets import CHANGESET_ROUTES
+from conman_http.routes.comments import COMMENT_ROUTES
 from conman_http.routes.jobs import JOB_ROUTES
+from conman_http.routes.overrides import OVERRIDE_ROUTES
 
 __all__ = ["create_app"]
 
@@ -85,7 +88,15 @@ def create_app(
         "auth": AUTH_DEPENDENCY,  # bearer auth + role guard (conman_http.auth)
     }
     return Litestar(
-        route_handlers=[*PLATFORM_ROUTES, *IDENTITY_ROUTES, *JOB_ROUTES, *extra_routes],
+        route_handlers=[
+            *PLATFORM_ROUTES,
+            *IDENTITY_ROUTES,
+            *JOB_ROUTES,
+            *CHANGESET_ROUTES,
+            *COMMENT_ROUTES,
+            *OVERRIDE_ROUTES,
+            *extra_routes,
+        ],
         dependencies=dependencies,
         exception_handlers={Exception: handle_exception},
         middleware=[request_context_middleware, rate_limit_middleware],

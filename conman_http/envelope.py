@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -11,7 +12,7 @@ from litestar import Response
 from conman_http.errors import JSON_MEDIA_TYPE
 from conman_http.query import Page
 
-__all__ = ["Pagination", "json_response", "ok", "ok_list"]
+__all__ = ["Pagination", "encode_json", "json_response", "ok", "ok_list", "rfc3339_ms"]
 
 
 class Pagination(msgspec.Struct):
@@ -29,12 +30,36 @@ class _ListData(msgspec.Struct):
     pagination: Pagination
 
 
+def rfc3339_ms(value: datetime) -> str:
+    """API.md §1.7: RFC 3339 UTC with exactly three fractional digits and ``Z``."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _timestamps_in_ms(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return rfc3339_ms(value)
+    if isinstance(value, dict):
+        return {key: _timestamps_in_ms(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_timestamps_in_ms(item) for item in value]
+    return value
+
+
+def encode_json(body: Any) -> bytes:
+    """Encode ``body`` with every timestamp rendered at millisecond precision."""
+    return msgspec.json.encode(
+        _timestamps_in_ms(msgspec.to_builtins(body, builtin_types=(datetime,)))
+    )
+
+
 def json_response(
     body: Any, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> Response[bytes]:
     """Encode ``body`` (msgspec Structs, builtins) as ``application/json; charset=utf-8``."""
     return Response(
-        content=msgspec.json.encode(body),
+        content=encode_json(body),
         status_code=status_code,
         media_type=JSON_MEDIA_TYPE,
         headers=headers,

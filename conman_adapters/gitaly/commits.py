@@ -22,7 +22,7 @@ from conman_adapters.gitaly._pb import (
     repository_pb2,
 )
 from conman_adapters.gitaly.diffparse import parse_diff
-from conman_adapters.gitaly.refs import check_ref
+from conman_adapters.gitaly.refs import SCRATCH_PREFIX, check_ref
 from conman_adapters.gitaly.session import Session
 from conman_adapters.gitaly.transport import RpcFailed, map_status
 from conman_domain.errors import Conflict, ConmanError, NotFound, Validation
@@ -134,7 +134,7 @@ def commit_actions(
 ) -> tuple[str, str]:
     """Commit ``specs`` on top of ``parent`` into a new scratch branch; returns
     ``(scratch ref, commit id)``. Index errors are mapped; nothing else is written."""
-    scratch = f"conman/tmp/{uuid.uuid4().hex}"
+    scratch = f"{SCRATCH_PREFIX}{uuid.uuid4().hex}"
     header = operations_pb2.UserCommitFilesRequestHeader(
         repository=s.repo(repo),
         user=convert.user(author),

@@ -34,7 +34,8 @@ def _unquote(path: str) -> str:
 
 
 def _strip_prefix(path: str) -> str | None:
-    path = _unquote(path)
+    # git ends ---/+++ names that contain a space with a tab
+    path = _unquote(path.removesuffix("\t"))
     if path == "/dev/null":
         return None
     return path[2:] if path[:2] in {"a/", "b/"} else path

@@ -13,6 +13,7 @@ from conman_domain.errors import Conflict, GitUnavailable, NotFound, Validation
 from conman_domain.gitmodel import ZERO_OID, Ref, RepoRef, Signature
 
 __all__ = [
+    "SCRATCH_PREFIX",
     "SYSTEM",
     "check_ref",
     "create_branch",
@@ -30,6 +31,8 @@ __all__ = [
 
 #: System actions act as Conman (DOMAIN.md §6.2); the port's branch/tag calls carry no user.
 SYSTEM = Signature(name="Conman", email="conman@localhost", when=datetime(1970, 1, 1, tzinfo=UTC))
+#: Branch prefix of the scratch branches UserCommitFiles writes before the ref CAS.
+SCRATCH_PREFIX = "conman/tmp/"
 _PING_REPO = RepoRef(relative_path="@conman/ping.git", gl_repository="app-ping")
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|/\.|\.lock(/|$)|^\.|/$|\.$|^@$")
 
@@ -150,7 +153,9 @@ def list_branches(s: Session, repo: RepoRef) -> list[Ref]:
         for reply in replies
         for b in reply.local_branches
     ]
-    return sorted(refs, key=lambda r: r.name.encode())
+    # Hide the transient scratch branches of commit_files/squash (module ``commits``).
+    visible = [r for r in refs if not r.name.startswith(SCRATCH_PREFIX)]
+    return sorted(visible, key=lambda r: r.name.encode())
 
 
 def list_tags(s: Session, repo: RepoRef) -> list[Ref]:

@@ -53,9 +53,11 @@ def _split_patch(patch: str) -> list[str]:
 def diff_trees(git_dir: Path, old_tree: str | None, new_tree: str) -> DiffResult:
     """Diff two trees (``None`` = the empty tree)."""
     left = old_tree or EMPTY_TREE_OID
-    stat_out = run_git(git_dir, [*_OPTS, "-z", "--raw", "--numstat", left, new_tree]).stdout
-    files = _parse_raw_numstat(stat_out)
-    patch = run_git(git_dir, [*_OPTS, "-p", "-U3", left, new_tree]).stdout
+    # one call: NUL-separated --raw and --numstat records, an empty field, the patch
+    out = run_git(git_dir, [*_OPTS, "-z", "--raw", "--numstat", "-p", "-U3", left, new_tree]).stdout
+    cut = out.find(b"\0\0diff --git ")
+    stats, patch = (out, b"") if cut < 0 else (out[: cut + 1], out[cut + 2 :])
+    files = _parse_raw_numstat(stats)
     patches = _split_patch(patch.decode("utf-8", errors="replace"))
     result = [
         FileDiff(

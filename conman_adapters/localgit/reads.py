@@ -16,10 +16,28 @@ from conman_domain.gitmodel import (
     TreeEntry,
     TreePage,
     check_file_path,
-    tree_sort_key,
 )
 
 __all__ = ["ReadOps"]
+
+
+def _walk_order(entries: list[TreeEntry], root: str) -> list[TreeEntry]:
+    """The ``tree_sort_key`` order in O(n): group by parent, sort each directory's
+    children (directories first, then by name bytes), emit a pre-order walk."""
+    children: dict[str, list[TreeEntry]] = {}
+    for entry in entries:
+        parent = entry.path.rpartition("/")[0]
+        children.setdefault(parent, []).append(entry)
+    for group in children.values():
+        group.sort(key=lambda e: (e.type != "tree", e.name.encode()))
+    out: list[TreeEntry] = []
+    stack = list(reversed(children.get(root, [])))
+    while stack:
+        entry = stack.pop()
+        out.append(entry)
+        if entry.type == "tree":
+            stack.extend(reversed(children.get(entry.path, [])))
+    return out
 
 
 class ReadOps(LocalGitBase):
@@ -69,8 +87,7 @@ class ReadOps(LocalGitBase):
             raise NotFound("path", path)
         if top.type != "tree":
             raise Validation(f"not a directory: {path}")
-        entries = self._ls_tree(git_dir, top.oid, path, recursive)
-        entries.sort(key=lambda e: tree_sort_key(e.path, e.type))
+        entries = _walk_order(self._ls_tree(git_dir, top.oid, path, recursive), path)
         end = None if limit is None else offset + limit
         return TreePage(entries=entries[offset:end], total=len(entries))
 

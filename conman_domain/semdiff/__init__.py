@@ -10,6 +10,8 @@ from conman_domain.semdiff.model import (
     SemanticDiff,
     Summary,
 )
+from conman_domain.semdiff.overrides import override_changes
+from conman_domain.semdiff.source import semantic_diff_between
 
 __all__ = [
     "MAX_VALUE_CHARS",
@@ -21,6 +23,8 @@ __all__ = [
     "SemanticDiff",
     "Summary",
     "change_id",
+    "override_changes",
     "parse_document",
     "semantic_diff",
+    "semantic_diff_between",
 ]

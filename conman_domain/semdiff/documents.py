@@ -95,10 +95,22 @@ class _LineLoader(yaml.SafeLoader):
     """A safe loader whose composed node tree is kept for line numbers."""
 
 
-def _end_line(mark: yaml.Mark, start: int) -> int:
-    # A block value ends at column 0 of the following line: that line is not part of it.
-    line = mark.line + 1 if mark.column > 0 else mark.line
-    return max(start, line)
+class _Lines:
+    """1-based line numbers of character offsets in a text."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self._newlines, offset - 1) + 1
+
+    def last_line_before(self, offset: int, start: int) -> int:
+        """The line of the last non-blank character before ``offset`` (a YAML end mark
+        sits after trailing newlines and indentation), at least ``start``."""
+        while offset > 0 and self.text[offset - 1] in " \t\r\n":
+            offset -= 1
+        return max(start, self.line(offset - 1) if offset > 0 else 1)
 
 
 def _load_yaml(text: str, spans: dict[RawPath, Span]) -> Any:
@@ -110,11 +122,13 @@ def _load_yaml(text: str, spans: dict[RawPath, Span]) -> Any:
         value = loader.construct_document(node)
     finally:
         loader.dispose()
-    _yaml_spans(node, (), spans, set())
+    _yaml_spans(node, (), spans, set(), _Lines(text))
     return value
 
 
-def _yaml_spans(node: yaml.Node, path: RawPath, spans: dict[RawPath, Span], seen: set[int]) -> None:
+def _yaml_spans(
+    node: yaml.Node, path: RawPath, spans: dict[RawPath, Span], seen: set[int], lines: _Lines
+) -> None:
     if id(node) in seen or len(spans) > MAX_NODES:
         return
     seen.add(id(node))
@@ -124,13 +138,13 @@ def _yaml_spans(node: yaml.Node, path: RawPath, spans: dict[RawPath, Span], seen
                 continue
             start = key_node.start_mark.line + 1
             member = (*path, key_node.value)
-            spans[member] = (start, _end_line(value_node.end_mark, start))
-            _yaml_spans(value_node, member, spans, seen)
+            spans[member] = (start, lines.last_line_before(value_node.end_mark.index, start))
+            _yaml_spans(value_node, member, spans, seen, lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             start = item.start_mark.line + 1
-            spans[(*path, index)] = (start, _end_line(item.end_mark, start))
-            _yaml_spans(item, (*path, index), spans, seen)
+            spans[(*path, index)] = (start, lines.last_line_before(item.end_mark.index, start))
+            _yaml_spans(item, (*path, index), spans, seen, lines)
 
 
 class _JsonSpans:
@@ -139,10 +153,7 @@ class _JsonSpans:
     def __init__(self, text: str, spans: dict[RawPath, Span]) -> None:
         self._text = text
         self._spans = spans
-        self._newlines = [i for i, c in enumerate(text) if c == "\n"]
-
-    def _line(self, offset: int) -> int:
-        return bisect.bisect_right(self._newlines, offset - 1) + 1
+        self._line = _Lines(text).line
 
     def _ws(self, idx: int) -> int:
         return _WS.match(self._text, idx).end()  # type: ignore[union-attr]

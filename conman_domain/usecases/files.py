@@ -20,7 +20,7 @@ from conman_domain.errors import Conflict, ConmanError, FieldError, NotFound, Va
 from conman_domain.gitmodel import ZERO_OID, FileAction
 from conman_domain.model import CommitMode
 from conman_domain.rules.paths import check_not_blocked, validate_path
-from conman_domain.usecases.workspaces import (
+from conman_domain.usecases.workspace_context import (
     WorkingState,
     WorkspaceContext,
     WorkspaceDeps,
@@ -176,22 +176,24 @@ def _commit_with_retry(
     """Commit ``plan(state)`` onto the working head, re-planning after a lost CAS."""
     d = ctx.deps
     author = d.signature(ctx.actor.user_id or "")
+    lock = d.working_lock(ctx.workspace.id)
     for attempt in range(MAX_ATTEMPTS):
-        state = ctx.state()
-        action, message = plan(state)
-        try:
-            return d.git.commit_files(
-                ctx.repo,
-                ref=ctx.autosave_ref,
-                parent=state.working_sha,
-                expected_old=state.autosave_sha or ZERO_OID,
-                actions=[action],
-                message=message,
-                author=author,
-            )
-        except (Conflict, NotFound):
-            if ctx.state() == state:
-                raise  # not a lost race: the action itself conflicts with the tree
+        with lock:
+            state = ctx.state()
+            action, message = plan(state)
+            try:
+                return d.git.commit_files(
+                    ctx.repo,
+                    ref=ctx.autosave_ref,
+                    parent=state.working_sha,
+                    expected_old=state.autosave_sha or ZERO_OID,
+                    actions=[action],
+                    message=message,
+                    author=author,
+                )
+            except (Conflict, NotFound):
+                if ctx.state() == state:
+                    raise  # not a lost race: the action itself conflicts with the tree
         if attempt + 1 < MAX_ATTEMPTS:
             cap = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
             d.sleep(d.random() * cap)
@@ -322,7 +324,8 @@ class Checkpoint:
         if ctx.commit_mode() is CommitMode.SUBMIT_COMMIT:
             raise Conflict("checkpoints are disabled in submit_commit mode")
         message = cmd.message or "Checkpoint"
-        sha = squash_working_state(ctx, ctx.state(), message)
+        with self._d.working_lock(ctx.workspace.id):
+            sha = squash_working_state(ctx, ctx.state(), message)
         self._d.audit.record(
             ctx.actor,
             "file.checkpoint",

@@ -12,7 +12,7 @@ import msgspec
 
 from conman_domain.errors import ConmanError, NotFound, UncommittedChanges
 from conman_domain.model import BaseRefType
-from conman_domain.usecases.workspaces import (
+from conman_domain.usecases.workspace_context import (
     WorkingState,
     WorkspaceContext,
     WorkspaceDeps,
@@ -41,15 +41,16 @@ class ResetWorkspace:
         d = self._d
         ctx = WorkspaceContext(d, cmd.ref, write=True)
         baseline = current_baseline(d, ctx.app)
-        state = ctx.state()
-        if state.dirty and not cmd.discard_uncommitted:
-            raise UncommittedChanges(ctx.workspace.id)
-        before = ctx.view(state)
-        if state.autosave_sha is not None:
-            d.git.delete_ref(ctx.repo, ctx.autosave_ref, expected_old=state.autosave_sha)
-        d.git.update_ref(
-            ctx.repo, ctx.branch_ref, new_sha=baseline.sha, expected_old=state.head_sha
-        )
+        with d.working_lock(ctx.workspace.id):
+            state = ctx.state()
+            if state.dirty and not cmd.discard_uncommitted:
+                raise UncommittedChanges(ctx.workspace.id)
+            before = ctx.view(state)
+            if state.autosave_sha is not None:
+                d.git.delete_ref(ctx.repo, ctx.autosave_ref, expected_old=state.autosave_sha)
+            d.git.update_ref(
+                ctx.repo, ctx.branch_ref, new_sha=baseline.sha, expected_old=state.head_sha
+            )
         ctx.refresh(
             {
                 "base_ref_type": baseline.ref_type,
@@ -90,8 +91,12 @@ class SyncIntegration:
         self._d = deps
 
     def __call__(self, ref: WorkspaceRef) -> SyncResult:
+        ctx = WorkspaceContext(self._d, ref, write=True)
+        with self._d.working_lock(ctx.workspace.id):
+            return self._sync(ctx)
+
+    def _sync(self, ctx: WorkspaceContext) -> SyncResult:
         d = self._d
-        ctx = WorkspaceContext(d, ref, write=True)
         integration = d.git.resolve(ctx.repo, branch_ref(ctx.app.integration_branch))
         if integration is None:
             raise NotFound("branch", ctx.app.integration_branch)

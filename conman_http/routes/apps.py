@@ -14,7 +14,7 @@ from conman_domain.usecases.apps import app_view
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, threaded
+from conman_http.routes.common import body_of, json_body, threaded
 from conman_http.schemas import CreateAppBody, SettingsPatch
 
 __all__ = ["APPS_ROUTES"]
@@ -34,7 +34,7 @@ def list_apps(
     return ok_list(items, page, total)
 
 
-@post("/api/apps", status_code=201, tags=TAGS)
+@post("/api/apps", status_code=201, tags=TAGS, operation_class=json_body(CreateAppBody))
 @threaded
 def create_app_route(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]
@@ -59,7 +59,12 @@ def get_app(request: Request[Any, Any, Any], auth: NamedDependency[AuthContext])
     return ok(app_view(auth.require_app(), auth.role))
 
 
-@patch(f"{APP}/settings", tags=TAGS, opt=role_opt(Role.APP_ADMIN))
+@patch(
+    f"{APP}/settings",
+    tags=TAGS,
+    opt=role_opt(Role.APP_ADMIN),
+    operation_class=json_body(SettingsPatch),
+)
 @threaded
 def patch_settings(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]

@@ -10,7 +10,7 @@ from litestar.params import RawBody
 
 from conman_http.auth import AuthContext, actor_of, services_of
 from conman_http.envelope import ok
-from conman_http.routes.common import NO_STORE, body_of, no_body, threaded
+from conman_http.routes.common import NO_STORE, body_of, json_body, no_body, threaded
 from conman_http.schemas import (
     AcceptInviteBody,
     ForgotPasswordBody,
@@ -24,7 +24,7 @@ FORGOT_MESSAGE = "if an account exists, a reset email has been sent"
 TAGS = ["auth"]
 
 
-@post("/api/auth/login", status_code=200, tags=TAGS)
+@post("/api/auth/login", status_code=200, tags=TAGS, operation_class=json_body(LoginBody))
 @threaded
 def login(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
     """Exchange email and password for an access token (public)."""
@@ -44,7 +44,12 @@ def logout(
     return ok({"message": "logged out"})
 
 
-@post("/api/auth/forgot-password", status_code=200, tags=TAGS)
+@post(
+    "/api/auth/forgot-password",
+    status_code=200,
+    tags=TAGS,
+    operation_class=json_body(ForgotPasswordBody),
+)
 @threaded
 def forgot_password(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
     """Always the same answer; the reset link is mailed to an existing account only."""
@@ -53,7 +58,12 @@ def forgot_password(request: Request[Any, Any, Any], body: RawBody) -> Response[
     return ok({"message": FORGOT_MESSAGE})
 
 
-@post("/api/auth/reset-password", status_code=200, tags=TAGS)
+@post(
+    "/api/auth/reset-password",
+    status_code=200,
+    tags=TAGS,
+    operation_class=json_body(ResetPasswordBody),
+)
 @threaded
 def reset_password(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
     """Set a new password with a mailed single-use token."""
@@ -62,7 +72,12 @@ def reset_password(request: Request[Any, Any, Any], body: RawBody) -> Response[b
     return ok({"message": "password updated"})
 
 
-@post("/api/auth/accept-invite", status_code=200, tags=TAGS)
+@post(
+    "/api/auth/accept-invite",
+    status_code=200,
+    tags=TAGS,
+    operation_class=json_body(AcceptInviteBody),
+)
 @threaded
 def accept_invite(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
     """Accept a mailed invite: create or reuse the account, join the app, get a token."""

@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
+import msgspec
 from litestar import Request
+from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
 from conman_domain.errors import NotFound
 from conman_http.body import decode_body
 from conman_http.schemas import NoBody
 
-__all__ = ["NO_STORE", "body_of", "check_id", "no_body", "threaded"]
+__all__ = ["NO_STORE", "body_of", "check_id", "json_body", "no_body", "threaded"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -53,3 +56,34 @@ def threaded(fn: Callable[P, T]) -> Callable[P, Coroutine[Any, Any, T]]:
         return await anyio.to_thread.run_sync(functools.partial(fn, *args, **kwargs))
 
     return wrapper
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+        return {key: _inline(value, defs) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(value, defs) for value in node]
+    return node
+
+
+def json_body(model: type[msgspec.Struct]) -> type[Operation]:
+    """An ``operation_class`` documenting ``model`` as the JSON request body.
+
+    The handlers decode the raw body themselves (strict, API.md §1.1), so Litestar
+    cannot infer the body schema; this puts msgspec's JSON schema of ``model``
+    (inlined, without ``$defs``) into the OpenAPI operation.
+    """
+    raw = msgspec.json.schema(model)
+    defs = raw.pop("$defs", {})
+    schema = _inline(raw, defs)
+
+    @dataclass
+    class JsonBodyOperation(Operation):
+        def __post_init__(self) -> None:
+            media = OpenAPIMediaType(schema=schema)
+            self.request_body = RequestBody(content={"application/json": media}, required=True)
+
+    return JsonBodyOperation

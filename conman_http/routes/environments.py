@@ -13,7 +13,7 @@ from conman_domain.rules import EnvironmentEntry
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok
 from conman_http.query import strict_query
-from conman_http.routes.common import body_of, threaded
+from conman_http.routes.common import body_of, json_body, threaded
 from conman_http.schemas import EnvironmentsBody
 
 __all__ = ["ENVIRONMENT_ROUTES"]
@@ -32,7 +32,7 @@ def list_environments(
     return ok(services_of(request).environments.sorted_list(auth.require_app()))
 
 
-@patch(PATH, tags=TAGS, opt=role_opt(Role.APP_ADMIN))
+@patch(PATH, tags=TAGS, opt=role_opt(Role.APP_ADMIN), operation_class=json_body(EnvironmentsBody))
 @threaded
 def replace_environments(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]

@@ -12,7 +12,7 @@ from conman_domain.model import Role
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, check_id, no_body, threaded
+from conman_http.routes.common import body_of, check_id, json_body, no_body, threaded
 from conman_http.schemas import CreateInviteBody
 
 __all__ = ["INVITE_ROUTES"]
@@ -35,7 +35,7 @@ def list_invites(
     return ok_list(items, page, total)
 
 
-@post(PATH, status_code=201, tags=TAGS, opt=ADMIN)
+@post(PATH, status_code=201, tags=TAGS, opt=ADMIN, operation_class=json_body(CreateInviteBody))
 @threaded
 def create_invite(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]

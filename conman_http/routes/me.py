@@ -10,7 +10,7 @@ from litestar.params import RawBody
 
 from conman_http.auth import AuthContext, services_of
 from conman_http.envelope import ok
-from conman_http.routes.common import body_of, threaded
+from conman_http.routes.common import body_of, json_body, threaded
 from conman_http.schemas import PreferencesBody
 
 __all__ = ["ME_ROUTES"]
@@ -34,7 +34,7 @@ def get_preferences(
     return ok(services_of(request).me.preferences(auth.user))
 
 
-@patch("/api/me/notification-preferences", tags=TAGS)
+@patch("/api/me/notification-preferences", tags=TAGS, operation_class=json_body(PreferencesBody))
 @threaded
 def set_preferences(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]

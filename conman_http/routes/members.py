@@ -14,7 +14,7 @@ from conman_domain.model import Role
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, check_id, threaded
+from conman_http.routes.common import body_of, check_id, json_body, threaded
 from conman_http.schemas import CommitModeBody, RoleBody
 
 __all__ = ["MEMBER_ROUTES"]
@@ -34,7 +34,7 @@ def list_members(
     return ok_list(items, page, total)
 
 
-@patch(f"{PATH}/me", tags=TAGS)
+@patch(f"{PATH}/me", tags=TAGS, operation_class=json_body(CommitModeBody))
 @threaded
 def set_own_commit_mode(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]
@@ -50,7 +50,12 @@ def set_own_commit_mode(
     return ok(view)
 
 
-@patch(f"{PATH}/{{user_id:str}}", tags=TAGS, opt=role_opt(Role.APP_ADMIN))
+@patch(
+    f"{PATH}/{{user_id:str}}",
+    tags=TAGS,
+    opt=role_opt(Role.APP_ADMIN),
+    operation_class=json_body(RoleBody),
+)
 @threaded
 def change_role(
     request: Request[Any, Any, Any],

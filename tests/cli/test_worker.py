@@ -1,61 +1,75 @@
-"""The worker's heartbeat loop (the job runner itself lands later)."""
+"""The job runner built by the container for ``conman serve`` and ``conman worker``."""
 
 from __future__ import annotations
 
-import threading
-from datetime import UTC, datetime
+import time
+from pathlib import Path
 
-from conman_cli.worker import HeartbeatLoop
-from conman_domain.errors import ServiceUnavailable
+from conman_adapters.config import load_settings
+from conman_adapters.container import build_container
+from conman_domain.model import JobState, JobType, OutboxState
+from conman_domain.model.notifications import NotificationEvent
+from conman_domain.notifications import TemplateData
+from conman_domain.usecases.job_shapes import new_job
+from conman_domain.usecases.outbox import queue_mail
 
-
-class Clock:
-    def now(self) -> datetime:
-        return datetime(2026, 1, 1, tzinfo=UTC)
-
-    def monotonic(self) -> float:
-        return 0.0
-
-
-class Heartbeats:
-    """Records beats; stops the loop after ``stop_after`` calls; fails the first ``fail``."""
-
-    def __init__(self, stop: threading.Event, stop_after: int, fail: int = 0) -> None:
-        self.stop, self.stop_after, self.fail = stop, stop_after, fail
-        self.calls: list[tuple[str, datetime]] = []
-
-    def beat(self, runner_id: str, host: str, pid: int, at: datetime) -> None:
-        self.calls.append((runner_id, at))
-        if len(self.calls) >= self.stop_after:
-            self.stop.set()
-        if len(self.calls) <= self.fail:
-            raise ServiceUnavailable("store down")
-
-    def latest(self) -> datetime | None:
-        return self.calls[-1][1] if self.calls else None
+KEYS = {"CONMAN_JWT_SECRET": "j" * 40, "CONMAN_SECRETS_MASTER_KEY": "m" * 40}
+WAIT_S = 20.0
 
 
-def test_the_loop_beats_until_stopped() -> None:
-    stop = threading.Event()
-    heartbeats = Heartbeats(stop, stop_after=3)
-    loop = HeartbeatLoop(heartbeats=heartbeats, clock=Clock(), runner_id="r1", interval=0)
-    loop.run(stop)
-    assert heartbeats.calls == [("r1", Clock().now())] * 3
-    assert loop.beats == 3
+def _wait(predicate: object, what: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_a_failed_beat_does_not_stop_the_worker() -> None:
-    stop = threading.Event()
-    heartbeats = Heartbeats(stop, stop_after=3, fail=2)
-    loop = HeartbeatLoop(heartbeats=heartbeats, clock=Clock(), runner_id="r1", interval=0)
-    loop.run(stop)
-    assert len(heartbeats.calls) == 3
-    assert loop.beats == 1
+def test_the_runner_follows_the_settings_and_knows_the_submit_gate(tmp_path: Path) -> None:
+    settings = load_settings(
+        {**KEYS, "CONMAN_JOB_CONCURRENCY": "7", "CONMAN_JOB_TIMEOUT_MSUITE_SUBMIT_S": "42"},
+        cwd=tmp_path,
+    )
+    container = build_container(settings, backend="memory", git_backend="memory")
+    runner = container.job_runner()
+    assert runner._concurrency == 7
+    assert runner._timeouts["msuite_submit"] == 42.0
+    assert set(container.job_handlers()) == {"msuite_submit"}
+    assert container.job_runner() is not runner  # one runner per process that asks
 
 
-def test_a_stopped_loop_does_not_beat() -> None:
-    stop = threading.Event()
-    stop.set()
-    heartbeats = Heartbeats(stop, stop_after=1)
-    HeartbeatLoop(heartbeats=heartbeats, clock=Clock(), runner_id="r1").run(stop)
-    assert heartbeats.calls == []
+def test_each_poll_drains_the_outbox_beats_and_fails_unknown_job_types(tmp_path: Path) -> None:
+    settings = load_settings({**KEYS, "CONMAN_JOB_POLL_INTERVAL_MS": "20"}, cwd=tmp_path)
+    container = build_container(settings, backend="memory", git_backend="memory")
+    repos = container.repositories()
+    mail = queue_mail(
+        repos.notification_outbox,
+        container.ids(),
+        container.clock(),
+        data=TemplateData(event_type=NotificationEvent.INVITE, app_name="shop"),
+        to_email="someone@example.com",
+        recipient_user_id=None,
+        app_id=None,
+    )
+    assert mail is not None
+    job = new_job(
+        container.ids(), container.clock(), app_id=None, job_type=JobType.DEPLOY_RELEASE,
+        entity_type="deployment", entity_id="d" * 24, payload={}, created_by=None,
+    )  # fmt: skip
+    container.job_queue().enqueue(job)
+    runner = container.job_runner()
+    runner.start()
+    try:
+        _wait(
+            lambda: repos.notification_outbox.get(mail.id).state == OutboxState.SENT,
+            "the mail to be sent",
+        )
+        _wait(lambda: container.job_queue().get(job.id).state == JobState.FAILED, "the job")
+    finally:
+        assert runner.stop(5)
+    assert container.job_queue().get(job.id).error_message == "no worker for job type"
+    assert list((tmp_path / "conman-data" / "mail").iterdir())
+    assert container.heartbeats().latest() is not None
+    depth = container.metrics().job_queue_depth.labels(type="deploy_release")._value.get()
+    assert depth == 1.0  # the first beat runs before the first claim

@@ -46,6 +46,7 @@ def _download() -> Path:
     archives = sorted(CACHE.glob("hgitaly-18.8.3*"))
     if not archives:
         CACHE.mkdir(parents=True, exist_ok=True)
+        (CACHE / ".gitignore").write_text("*\n")  # GPL: never committed
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", REFERENCE, "-d", str(CACHE)]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
         archives = sorted(CACHE.glob("hgitaly-18.8.3*"))

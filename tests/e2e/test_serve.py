@@ -103,31 +103,8 @@ def test_serve_answers_health_docs_and_openapi(
     assert (data_dir / "keys" / "jwt-secret").read_text() not in printed
 
 
-def test_a_worker_heartbeat_makes_the_runner_healthy(
-    server: tuple[str, Path, subprocess.Popen[bytes]], tmp_path: Path
-) -> None:
-    base, data_dir, _ = server
-    worker = subprocess.Popen(
-        [str(CONMAN), "worker"],
-        cwd=tmp_path,
-        env={**_env(), "CONMAN_DATA_DIR": str(data_dir)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-    def runner_healthy() -> bool:
-        body = httpx.get(f"{base}/api/health", timeout=2).json()
-        return bool(body["components"][2]["status"] == "healthy")
-
-    try:
-        _wait_for(runner_healthy, "job_runner healthy", worker)
-        assert (
-            httpx.get(f"{base}/api/health")
-            .json()["components"][2]["detail"]
-            .startswith("last heartbeat")
-        )
-    finally:
-        assert _stop(worker) == 0
+# The worker's heartbeat and jobs (with the API's own runner off) are covered by
+# tests/e2e/test_job_wiring.py: ``conman serve`` now runs a runner in-process.
 
 
 def test_serve_exits_5_when_the_store_is_unreachable(tmp_path: Path) -> None:

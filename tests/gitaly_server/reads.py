@@ -167,7 +167,17 @@ class DiffService(diff_pb2_grpc.DiffServiceServicer):
         repo = self.state.repo(request.repository)
         left, right = request.left_commit_id or EMPTY_TREE, request.right_commit_id
         try:
-            data = git(repo, "diff", "--full-index", "-M", "--no-color", left, right).stdout
+            data = git(
+                repo,
+                "-c",
+                "core.quotePath=false",
+                "diff",
+                "--full-index",
+                "-M",
+                "--no-color",
+                left,
+                right,
+            ).stdout
         except GitFailed as exc:
             raise Abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc)) from exc
         for start in range(0, len(data), _CHUNK):

@@ -33,12 +33,14 @@ class RepositoryService(repository_pb2_grpc.RepositoryServiceServicer):
     @rpc("unary")
     def CreateRepository(self, request: Any, context: Any) -> Any:
         path = self.state.path(request.repository)
-        if path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir()  # atomic: exactly one of concurrent creators wins
+        except FileExistsError:
             raise Abort(
                 grpc.StatusCode.ALREADY_EXISTS, "creating repository: repository exists already"
-            )
+            ) from None
         branch = request.default_branch.decode() or "main"
-        path.parent.mkdir(parents=True, exist_ok=True)
         git(None, "init", "--quiet", "--bare", f"--initial-branch={branch}", str(path))
         return repository_pb2.CreateRepositoryResponse()
 

@@ -19,6 +19,7 @@ from conman_adapters.gitaly._pb import (
     ref_pb2_grpc,
     shared_pb2,
 )
+from conman_adapters.gitaly.diffparse import parse_diff
 from conman_adapters.gitaly.rpc_status import DETAILS_KEY, decode_details
 from conman_adapters.gitaly.transport import channel_for, close_channel
 from conman_domain.errors import Conflict
@@ -218,3 +219,35 @@ def test_deleting_a_branch_runs_user_delete_branch_with_the_expected_old_id(w: W
     assert all(r.repository.gl_repository == "app-42" and r.user.gl_id for r in sent)
     assert w.git.resolve(REPO, "refs/heads/topic") is None
     w.git.delete_ref(REPO, "refs/heads/topic", expected_old=None)  # missing: a no-op
+
+
+def test_raw_diff_parsing_undoes_git_path_quoting_and_detects_renames() -> None:
+    patch = (
+        'diff --git "a/d s/\\303\\274.txt" "b/d s/\\303\\274.txt"\n'
+        f"index {'1' * 40}..{'2' * 40} 100644\n"
+        '--- "a/d s/\\303\\274.txt"\t\n'
+        '+++ "b/d s/\\303\\274.txt"\t\n'
+        "@@ -1 +1,2 @@\n-one\n+two\n+three\n"
+        "diff --git a/old.txt b/new.txt\n"
+        "similarity index 100%\nrename from old.txt\nrename to new.txt\n"
+        "diff --git a/bin.dat b/bin.dat\nnew file mode 100644\nindex 0000000..3333333\n"
+        "Binary files /dev/null and b/bin.dat differ\n"
+    )
+    files = parse_diff(patch).files
+    assert [
+        (f.old_path, f.new_path, f.status, f.additions, f.deletions, f.binary) for f in files
+    ] == [
+        (None, "bin.dat", "added", 0, 0, True),
+        ("d s/ü.txt", "d s/ü.txt", "modified", 2, 1, False),
+        ("old.txt", "new.txt", "renamed", 0, 0, False),
+    ]
+
+
+def test_commit_scratch_branches_are_removed_and_never_listed(w: World) -> None:
+    head = w.commit("refs/heads/main", {"a": b"1\n"}, None)
+    w.git.create_branch(REPO, "conman/tmp/leftover", head)  # e.g. from a crashed writer
+    w.commit("refs/conman/autosave/ws1", {"a": b"2\n"}, head)
+    scratch = [r.header.branch_name for r, *_ in w.logged("UserCommitFiles")]
+    assert all(name.startswith(b"conman/tmp/") for name in scratch)
+    assert [b.name for b in w.git.list_branches(REPO)] == ["main"]
+    assert all(w.git.resolve(REPO, f"refs/heads/{n.decode()}") is None for n in scratch)

@@ -206,3 +206,81 @@ def test_removing_an_environment_with_an_active_deployment_is_409(env: Env) -> N
         {"_id": values["id"]}, {"$set": {"active": False, "state": "succeeded"}}
     )
     assert env.client.patch(path, headers=headers, json={"environments": rest}).status_code == 200
+
+
+def test_existing_repositories_are_reused_or_refused(env: Env) -> None:
+    from conman_domain.gitmodel import FileAction, Signature
+
+    headers = env.headers(env.user("ann@example.com"))
+    git = env.container.git()
+    empty = RepoRef(relative_path="team/empty")
+    git.create_repository(empty, default_branch="main")
+    r = create(env, headers, name="empty", repo_path="team/empty")
+    assert r.status_code == 201
+    assert git.resolve(empty, "refs/heads/main") is not None
+    other = RepoRef(relative_path="team/other")
+    git.create_repository(other, default_branch="trunk")
+    author = Signature(name="A", email="a@example.com", when=env.clock.now())
+    git.commit_files(
+        other, ref="refs/heads/trunk", parent=None, expected_old="0" * 40,
+        actions=[FileAction(action="create", path="a.txt", content=b"a")],
+        message="first", author=author,
+    )  # fmt: skip
+    refused = create(env, headers, name="other", repo_path="team/other")
+    assert refused.status_code == 400
+    kept = create(env, headers, name="other", repo_path="team/other", integration_branch="trunk")
+    assert kept.status_code == 201
+
+
+def test_a_concurrent_environment_edit_loses_the_compare_and_set(env: Env) -> None:
+    from conman_domain.errors import Conflict
+    from conman_domain.rules import EnvironmentEntry
+    from conman_domain.usecases.audit import Actor
+
+    ann = env.user("ann@example.com")
+    app_id = env.app(ann)
+    stale = env.repos.apps.get(app_id)
+    current = env.services.environments.sorted_list(stale)
+    entries_ = [
+        EnvironmentEntry(id=e.id, name=e.name, position=e.position, is_canonical=e.is_canonical)
+        for e in current
+    ]
+    env.services.environments.replace(stale, Actor(user_id=ann.id), entries_)
+    with pytest.raises(Conflict):
+        env.services.environments.replace(stale, Actor(user_id=ann.id), entries_)
+
+
+def test_profile_references_in_settings_and_environments(env: Env) -> None:
+    from conman_domain.model import ProfileKind
+    from conman_domain.usecases.apps import new_profile
+
+    ann = env.user("ann@example.com")
+    app_id = env.app(ann)
+    headers = env.headers(ann)
+    settings_path = f"/api/apps/{app_id}/settings"
+    app = env.repos.apps.get(app_id)
+    defaults = app.defaults_profile_id
+    r = env.client.patch(
+        settings_path, headers=headers, json={"default_temp_base_profile_id": defaults}
+    )
+    assert r.status_code == 400
+    r = env.client.patch(
+        settings_path, headers=headers, json={"default_temp_base_profile_id": "c" * 24}
+    )
+    assert r.status_code == 404
+    path = f"/api/apps/{app_id}/environments"
+    current = entries(env.client.get(path, headers=headers).json()["data"])
+    attached = env.repos.environments.get(current[1]["id"]).runtime_profile_id
+    spare = new_profile(
+        env.services.deps, app_id=app_id, name="spare", kind=ProfileKind.PERSISTENT_ENV,
+        environment_id=None, created_by=ann.id, now=env.clock.now(),
+    )  # fmt: skip
+    for profile_id, status in ((attached, 400), ("c" * 24, 404), (spare.id, 200)):
+        body = [{**current[0], "runtime_profile_id": profile_id}, *current[1:]]
+        r = env.client.patch(path, headers=headers, json={"environments": body})
+        assert r.status_code == status, (profile_id, r.text)
+    assert env.repos.runtime_profiles.get(spare.id).environment_id == current[0]["id"]
+    r = env.client.patch(
+        settings_path, headers=headers, json={"default_temp_base_profile_id": spare.id}
+    )
+    assert r.status_code == 200

@@ -210,3 +210,13 @@ def test_bootstrap_user_is_created_only_in_an_empty_store(env: Env) -> None:
     )  # fmt: skip
     assert not again.created
     assert env.services.auth.create_user("b@example.com", "B", PASSWORD, Actor()).email
+
+
+def test_openapi_documents_the_strict_request_bodies(env: Env) -> None:
+    doc = env.client.get("/api/openapi.json").json()
+    login_body = doc["paths"]["/api/auth/login"]["post"]["requestBody"]
+    schema = login_body["content"]["application/json"]["schema"]
+    assert schema["required"] == ["email", "password"]
+    assert schema["additionalProperties"] is False
+    envs = doc["paths"]["/api/apps/{app_id}/environments"]["patch"]["requestBody"]
+    assert "$ref" not in str(envs)

@@ -272,3 +272,31 @@ def test_outbox_retries_with_backoff_and_fails_after_four_attempts(env: Env) -> 
     env.client.post("/api/auth/forgot-password", json={"email": ann.email})
     mailer.fail = False
     assert drain().sent == 1 and mailer.sent[0].subject == "Reset your Conman password"
+
+
+def test_member_routes_validate_bodies_and_unknown_members(env: Env) -> None:
+    ann = env.user("ann@example.com")
+    shop = env.app(ann)
+    admin = env.headers(ann)
+    base = f"/api/apps/{shop}/members"
+    assert (
+        env.client.patch(f"{base}/{'a' * 24}", headers=admin, json={"role": "user"}).status_code
+        == 404
+    )
+    assert (
+        env.client.patch(f"{base}/{ann.id}", headers=admin, json={"role": "boss"}).status_code
+        == 400
+    )
+    assert (
+        env.client.patch(f"{base}/me", headers=admin, json={"commit_mode": "often"}).status_code
+        == 400
+    )
+    assert env.client.patch(f"{base}/me", headers=admin, json={}).status_code == 400
+    for i in range(3):
+        invite(env, admin, shop, f"p{i}@example.com", "user")
+    page = env.client.get(
+        f"/api/apps/{shop}/invites", headers=admin, params={"limit": 2, "page": 2}
+    )
+    body = page.json()
+    assert body["pagination"] == {"page": 2, "limit": 2, "total": 3}
+    assert [i["email"] for i in body["data"]] == ["p0@example.com"]

@@ -9,7 +9,7 @@ from workspace_support import World
 
 from conman_adapters.memory import InMemoryGit
 from conman_domain.errors import Conflict, Forbidden, NotFound, UncommittedChanges, Validation
-from conman_domain.model import BaselineMode, BaseRefType, CommitMode
+from conman_domain.model import BaselineMode, BaseRefType, CommitMode, User
 from conman_domain.usecases.files import (
     Checkpoint,
     CheckpointCmd,
@@ -35,15 +35,18 @@ from conman_domain.usecases.workspaces import (
 )
 
 
-def make(world: World, **kw: object) -> WorkspaceView:
-    return CreateWorkspace(world.deps)(
-        CreateWorkspaceCmd(app_id=world.app.id, actor=world.actor(), **kw)
-    )  # type: ignore[arg-type]
+def make(
+    world: World, *, title: str | None = None, branch_name: str | None = None
+) -> WorkspaceView:
+    cmd = CreateWorkspaceCmd(
+        app_id=world.app.id, actor=world.actor(), title=title, branch_name=branch_name
+    )
+    return CreateWorkspace(world.deps)(cmd)
 
 
-def write(world: World, ws: WorkspaceView, path: str, text: str, user: object = None) -> str:
+def write(world: World, ws: WorkspaceView, path: str, text: str, user: User | None = None) -> str:
     result = WriteFile(world.deps)(
-        WriteFileCmd(ref=world.ref(ws.id, user), path=path, content=text, encoding="utf-8")  # type: ignore[arg-type]
+        WriteFileCmd(ref=world.ref(ws.id, user), path=path, content=text, encoding="utf-8")
     )
     return result.commit_sha
 

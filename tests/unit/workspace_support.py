@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from conman_adapters.store import MemoryStore, build_repositories
@@ -107,7 +107,7 @@ class World:
                 created_at=now,
                 updated_at=now,
                 email=email.lower(),
-                name=email.split("@")[0],
+                name=email.split("@", maxsplit=1)[0],
                 password_hash="x",
                 password_changed_at=now,
             )
@@ -130,7 +130,7 @@ class World:
     def ref(self, workspace_id: str, user: User | None = None) -> WorkspaceRef:
         return WorkspaceRef(app_id=self.app.id, workspace_id=workspace_id, actor=self.actor(user))
 
-    def commit_main(self, changes: dict[str, bytes | None], parent: str | None = "") -> str:
+    def commit_main(self, changes: Mapping[str, bytes | None], parent: str | None = "") -> str:
         """Commit ``changes`` (None = delete) on the integration branch (as a publish would)."""
         head = self.git.resolve(self.repo, "refs/heads/main") if parent == "" else parent
         actions = []
@@ -139,8 +139,9 @@ class World:
             if data is None:
                 actions.append(FileAction(action="delete", path=path))
             else:
-                kind = "update" if exists else "create"
-                actions.append(FileAction(action=kind, path=path, content=data))
+                actions.append(
+                    FileAction(action="update" if exists else "create", path=path, content=data)
+                )
         sha = self.git.commit_files(
             self.repo,
             ref="refs/heads/main",
