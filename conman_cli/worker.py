@@ -38,6 +38,15 @@ _log = logging.getLogger("conman.worker")
 @handle_errors
 def worker(job_concurrency: int | None, as_json: bool) -> None:
     configure_logging()
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        _log.info("stopping on signal %s", signum)
+        stop.set()
+
+    # Installed first: a signal during start-up still ends the worker gracefully.
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     overrides = {} if job_concurrency is None else {"CONMAN_JOB_CONCURRENCY": str(job_concurrency)}
     settings, _ = load_config(overrides)
     container = build_container(settings)
@@ -45,14 +54,6 @@ def worker(job_concurrency: int | None, as_json: bool) -> None:
     store.ping()  # fail fast: ServiceUnavailable → exit 5
     container.repositories()  # ensure indexes
     runner = container.job_runner()
-    stop = threading.Event()
-
-    def _stop(signum: int, _frame: FrameType | None) -> None:
-        _log.info("stopping on signal %s", signum)
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
     emit(
         as_json,
         {"runner_id": runner.runner_id, "concurrency": settings.job_concurrency},

@@ -3,6 +3,7 @@ DOMAIN.md §17.1)."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.ids import IdPort
 
 __all__ = [
+    "JOB_ENTITY_TYPES",
     "JOB_MAX_ATTEMPTS",
     "JOB_TIMEOUT_MS",
     "JobFilter",
@@ -50,6 +52,13 @@ JOB_TIMEOUT_MS: dict[JobType, int] = {
     JobType.TEMP_ENV_EXPIRE: _MIN,
     JobType.TEMP_ENV_CLEANUP: 10 * _MIN,
 }
+
+
+JOB_ENTITY_TYPES = frozenset(
+    {"changeset", "release", "deployment", "environment", "temp_environment"}
+)
+"""The entity types of DOMAIN.md §17.1."""
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 class JobView(msgspec.Struct, kw_only=True):
@@ -124,7 +133,15 @@ def parse_job_filter(
     entity_type: str | None = None,
     entity_id: str | None = None,
 ) -> JobFilter:
-    """``type`` and ``state`` take one value or a comma list; an unknown value → 400."""
+    """``type`` and ``state`` take one value or a comma list; an unknown value, an
+    unknown ``entity_type`` or a malformed ``entity_id`` → 400."""
+    if entity_type is not None and entity_type not in JOB_ENTITY_TYPES:
+        allowed = ", ".join(sorted(JOB_ENTITY_TYPES))
+        message = f"unknown value {entity_type!r} (allowed: {allowed})"
+        raise Validation(f"entity_type: {message}", [FieldError("entity_type", message)])
+    if entity_id is not None and not _OBJECT_ID.fullmatch(entity_id):
+        message = "must be 24 lowercase hex characters"
+        raise Validation(f"entity_id: {message}", [FieldError("entity_id", message)])
     return JobFilter(
         types=tuple(_enum_list("type", type_text, JobType)),
         states=tuple(_enum_list("state", state_text, JobState)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +29,32 @@ class World:
 
     def __init__(self, env: Env) -> None:
         self.env = env
-        self.admin = env.user("admin@example.com", "Admin")
+        self.admin = self._user("admin@example.com")
         self.app_id = env.app(self.admin)
         self.cm = self._member("cm@example.com", Role.CONFIG_MANAGER)
         self.rev1 = self._member("rev1@example.com", Role.REVIEWER)
         self.rev2 = self._member("rev2@example.com", Role.REVIEWER)
         self.author = self._member("author@example.com", Role.USER)
         self.other = self._member("other@example.com", Role.USER)
-        self.stranger = env.user("stranger@example.com", "Stranger")
+        self.stranger = self._user("stranger@example.com")
         self._tokens: dict[str, dict[str, str]] = {}
         self.workspace = self.new_workspace(self.author, "ws/author/shop")
 
     # -- setup -------------------------------------------------------------------
 
+    def _user(self, email: str) -> User:
+        """A user without an Argon2 hash (tokens are issued directly): fast setup."""
+        now = self.env.clock.now()
+        return self.env.repos.users.insert(
+            User(
+                id=self.env.services.deps.ids.new_id(), created_at=now, updated_at=now,
+                email=email, name=email.split("@", maxsplit=1)[0], password_hash="unused",
+                password_changed_at=now - timedelta(seconds=5),
+            )
+        )  # fmt: skip
+
     def _member(self, email: str, role: Role) -> User:
-        user = self.env.user(email, email.split("@")[0])
+        user = self._user(email)
         self.env.add_member(self.app_id, user, role)
         return user
 
@@ -184,9 +196,7 @@ class World:
         return [e.action for e in events]
 
     def outbox_for(self, event: str) -> set[str]:
-        return {
-            o.to_email for o in self.env.outbox() if str(o.event_type) == event
-        }
+        return {o.to_email for o in self.env.outbox() if str(o.event_type) == event}
 
 
 @contextmanager

@@ -167,7 +167,17 @@ def test_list_filters_take_comma_lists_and_entity_keys(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    "query", ["type=msuite_submit,bogus", "state=done", "colour=red", "type=a&type=b", "page=0"]
+    "query",
+    [
+        "type=msuite_submit,bogus",
+        "state=done",
+        "state=",
+        "entity_type=workspace",
+        "entity_id=123",
+        "colour=red",
+        "type=a&type=b",
+        "page=0",
+    ],
 )
 def test_unknown_filter_values_and_parameters_are_rejected(world: World, query: str) -> None:
     response = world.get(world.member, f"/jobs?{query}")
