@@ -18,6 +18,7 @@ Keys must have been loaded (``conman_adapters.keys.ensure_embedded_keys``) befor
 
 from __future__ import annotations
 
+import time
 from importlib.metadata import PackageNotFoundError, version
 
 from dependency_injector import containers, providers
@@ -31,6 +32,7 @@ from conman_adapters.job_wiring import (
     build_job_runner,
     build_jobs_service,
 )
+from conman_adapters.llm import OpenAiCompatibleLlm
 from conman_adapters.localgit import LocalGit
 from conman_adapters.mail import FileMailer, SmtpMailer
 from conman_adapters.memory import InMemoryGit
@@ -49,6 +51,7 @@ from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.git import GitPort
 from conman_domain.ports.health import RunnerHeartbeatPort, StoreHealthPort
 from conman_domain.ports.ids import IdPort
+from conman_domain.ports.llm import LlmPort
 from conman_domain.ports.mail import MailerPort
 from conman_domain.ports.secrets import CipherPort
 from conman_domain.usecases.audit import AuditTrail
@@ -59,7 +62,9 @@ from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.health import CheckHealth
 from conman_domain.usecases.identity import IdentityConfig, IdentityDeps
 from conman_domain.usecases.outbox import OutboxDrain
+from conman_domain.usecases.review_aids import ReviewAids
 from conman_domain.usecases.services import IdentityServices
+from conman_domain.usecases.workspace_context import WorkspaceDeps
 
 __all__ = ["GIT_BACKENDS", "VERSION", "Container", "build_container", "select_git_backend"]
 
@@ -245,6 +250,25 @@ def _changesets(  # noqa: PLR0917
     return ChangesetServices(deps)
 
 
+def _llm(settings: Settings) -> LlmPort:
+    """The CONMAN_LLM_* provider; unconfigured (``configured`` False) without one."""
+    return OpenAiCompatibleLlm(
+        base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key
+    )
+
+
+def _workspace_deps(
+    repositories: Repositories, git: GitPort, clock: ClockPort, ids: IdPort, audit: AuditTrail
+) -> WorkspaceDeps:
+    return WorkspaceDeps(
+        repos=repositories, git=git, clock=clock, ids=ids, audit=audit, sleep=time.sleep
+    )
+
+
+def _review_aids(repositories: Repositories, git: GitPort, llm: LlmPort) -> ReviewAids:
+    return ReviewAids(repos=repositories, git=git, llm=llm)
+
+
 class Container(containers.DeclarativeContainer):
     """Every adapter and use case of one Conman process (or one test app)."""
 
@@ -297,6 +321,14 @@ class Container(containers.DeclarativeContainer):
     changesets = providers.Singleton(
         _changesets, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
     )
+    # Workspaces and files (DOMAIN.md §8): routes build the use cases over these deps,
+    # which hold the per-workspace write locks, so there is one per process.
+    workspace_deps = providers.Singleton(
+        _workspace_deps, repositories, git, clock, ids, audit_trail
+    )
+    # Diffs, analysis and chat of a changeset (DOMAIN.md §9.5, §10; API.md §9).
+    llm = providers.Singleton(_llm, settings)
+    review_aids = providers.Singleton(_review_aids, repositories, git, llm)
     # ``conman serve`` and ``conman worker`` build one runner each: ``job_runner()``.
     job_runner = providers.Factory(
         build_job_runner,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import msgspec
 
-from conman_cli.common import emit, handle_errors, json_option
+from conman_cli.common import builtins, emit, handle_errors, json_option
 from conman_cli.users import acting_user, as_option, open_identity
 from conman_domain.usecases.apps import app_view
 from conman_domain.usecases.audit import Actor
@@ -40,7 +39,7 @@ def create(
             repo_path=repo_path,
             integration_branch=integration_branch,
         )
-    payload: dict[str, Any] = msgspec.to_builtins(view)
+    payload: dict[str, Any] = builtins(view)
     emit(as_json, payload, f"created app {view.name} ({view.id}) at {view.repo_path}")
 
 
@@ -51,6 +50,6 @@ def list_apps(as_json: bool) -> None:
     """All apps, by name."""
     with open_identity() as (_, services):
         found = services.deps.repos.apps.all({}, sort=(("name", 1),))
-    rows: list[dict[str, Any]] = [msgspec.to_builtins(app_view(a, None)) for a in found]
+    rows: list[dict[str, Any]] = [builtins(app_view(a, None)) for a in found]
     text = "\n".join(f"{a['id']}  {a['name']}  {a['repo_path']}" for a in rows) or "no apps"
     emit(as_json, {"apps": rows}, text)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 import msgspec
 
-from conman_cli.common import EXIT_CHECK_FAILED, emit, handle_errors, json_option
+from conman_cli.common import EXIT_CHECK_FAILED, builtins, emit, handle_errors, json_option
 from conman_cli.users import open_identity
 
 __all__ = ["audit"]
@@ -30,7 +30,7 @@ def verify(app_id: str | None, as_json: bool) -> None:
         if app_id is not None:
             services.deps.repos.apps.get(app_id)  # unknown app → exit 3
         report = services.audit_log.verify(app_id)
-    payload: dict[str, Any] = msgspec.to_builtins(report)
+    payload: dict[str, Any] = builtins(report)
     chain = app_id or "global"
     if report.verified:
         text = f"chain {chain}: verified {report.events_checked} events"

@@ -6,13 +6,16 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import click
+import msgspec
 
 from conman_adapters.config import Settings, load_settings
 from conman_adapters.keys import KeyFile, ensure_embedded_keys
 from conman_domain.errors import ConmanError
+from conman_http.envelope import rfc3339_ms
 
 __all__ = [
     "EXIT_CHECK_FAILED",
@@ -23,6 +26,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_UNAVAILABLE",
     "EXIT_USAGE",
+    "builtins",
     "emit",
     "exit_code_for",
     "handle_errors",
@@ -66,9 +70,22 @@ json_option = click.option(
 )
 
 
+def builtins(value: Any) -> Any:
+    """``value`` as plain JSON-able data, keeping datetimes for ``emit`` to format."""
+    return msgspec.to_builtins(value, builtin_types=(datetime,))
+
+
+def _json_default(value: Any) -> Any:
+    # Timestamps as in the API (API.md §1.7: RFC 3339 UTC, milliseconds, Z).
+    return rfc3339_ms(value) if isinstance(value, datetime) else str(value)
+
+
 def emit(as_json: bool, payload: Mapping[str, Any], text: str) -> None:
-    """Print ``payload`` as one JSON line with ``--json``, else ``text``."""
-    click.echo(json.dumps(payload, default=str) if as_json else text)
+    """Print ``payload`` as one JSON line with ``--json``, else ``text``.
+
+    Datetimes left in ``payload`` (see ``builtins``) are rendered like the API's.
+    """
+    click.echo(json.dumps(payload, default=_json_default) if as_json else text)
 
 
 def handle_errors(func: Callable[P, R]) -> Callable[P, R]:

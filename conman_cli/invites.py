@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import msgspec
 
-from conman_cli.common import emit, handle_errors, json_option
+from conman_cli.common import builtins, emit, handle_errors, json_option
 from conman_cli.users import acting_user, as_option, open_identity
 from conman_domain.model import Role
 from conman_domain.usecases.audit import Actor
@@ -33,5 +32,5 @@ def create(app_id: str, email: str, role: str, as_email: str | None, as_json: bo
         user = acting_user(container, services, as_email)
         app = services.deps.repos.apps.get(app_id)
         view = services.invites.create(app, user, Actor(user_id=user.id), email, Role(role))
-    payload: dict[str, Any] = msgspec.to_builtins(view)
+    payload: dict[str, Any] = builtins(view)
     emit(as_json, payload, f"invited {view.email} to {app.name} as {view.role} ({view.id})")

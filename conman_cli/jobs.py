@@ -9,7 +9,7 @@ from typing import Any
 import click
 import msgspec
 
-from conman_cli.common import emit, handle_errors, json_option
+from conman_cli.common import builtins, emit, handle_errors, json_option
 from conman_cli.users import acting_user, as_option, open_identity
 from conman_domain.errors import NotFound
 from conman_domain.usecases.audit import Actor
@@ -29,7 +29,7 @@ def _check_id(entity: str, value: str) -> str:
 
 
 def _plain(view: msgspec.Struct) -> dict[str, Any]:
-    data: dict[str, Any] = msgspec.to_builtins(view)
+    data: dict[str, Any] = builtins(view)
     return data
 
 

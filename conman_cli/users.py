@@ -85,7 +85,7 @@ def user_dict(user: User) -> dict[str, Any]:
         "id": user.id,
         "email": user.email,
         "name": user.name,
-        "created_at": user.created_at.isoformat(),
+        "created_at": user.created_at,
     }
 
 

@@ -27,8 +27,11 @@ from conman_http.ratelimit import rate_limit_middleware
 from conman_http.routes import IDENTITY_ROUTES
 from conman_http.routes.changesets import CHANGESET_ROUTES
 from conman_http.routes.comments import COMMENT_ROUTES
+from conman_http.routes.diffs import DIFF_ROUTES
+from conman_http.routes.files import FILE_ROUTES
 from conman_http.routes.jobs import JOB_ROUTES
 from conman_http.routes.overrides import OVERRIDE_ROUTES
+from conman_http.routes.workspaces import WORKSPACE_ROUTES
 
 __all__ = ["create_app"]
 
@@ -95,6 +98,9 @@ def create_app(
             *CHANGESET_ROUTES,
             *COMMENT_ROUTES,
             *OVERRIDE_ROUTES,
+            *WORKSPACE_ROUTES,
+            *FILE_ROUTES,
+            *DIFF_ROUTES,
             *extra_routes,
         ],
         dependencies=dependencies,

@@ -15,13 +15,17 @@ from conman_domain.errors import FieldError, Validation
 __all__ = [
     "JOB_LOG_LIMITS",
     "LIST_LIMITS",
+    "MAX_PAGE",
     "Limits",
     "Page",
     "parse_page",
     "strict_query",
 ]
 
-_INT_RE = re.compile(r"-?[0-9]{1,18}")
+_INT_RE = re.compile(r"-?[0-9]+")
+MAX_PAGE = 10**12
+"""Pages above this are served as this page: always past the end (at most 10**15 items
+are skipped, within the stores' 64-bit offsets), so ``data`` is ``[]`` with the real total."""
 
 
 class Limits(msgspec.Struct, frozen=True):
@@ -62,18 +66,28 @@ def strict_query(request: Request[Any, Any, Any], allowed: Collection[str]) -> d
     return values
 
 
+def _clamped(text: str, low: int, high: int) -> int:
+    """The integer ``text`` (matching ``_INT_RE``) clamped to low..high; digit strings
+    too long for ``int()`` (Python's 4300-digit limit) clamp without conversion."""
+    digits = text.lstrip("-").lstrip("0")
+    if len(digits) > 30:
+        return low if text.startswith("-") else high
+    return min(max(int(text), low), high)
+
+
 def parse_page(query: Mapping[str, str], limits: Limits = LIST_LIMITS) -> Page:
-    """``page`` ≥ 1 (else 400); ``limit`` an integer clamped to 1..``limits.maximum``."""
+    """``page`` an integer ≥ 1 (else 400), served as at most ``MAX_PAGE``; ``limit`` an
+    integer of any size clamped to 1..``limits.maximum``."""
     page = 1
     if "page" in query:
         text = query["page"]
-        if not _INT_RE.fullmatch(text) or int(text) < 1:
+        if not _INT_RE.fullmatch(text) or _clamped(text, 0, MAX_PAGE) < 1:
             raise _bad("page", "must be an integer >= 1")
-        page = int(text)
+        page = _clamped(text, 1, MAX_PAGE)
     limit = limits.default
     if "limit" in query:
         text = query["limit"]
         if not _INT_RE.fullmatch(text):
             raise _bad("limit", "must be an integer")
-        limit = min(max(int(text), 1), limits.maximum)
+        limit = _clamped(text, 1, limits.maximum)
     return Page(page, limit)

@@ -10,6 +10,7 @@ import re
 
 from conman_domain.errors import FieldError, Validation
 from conman_domain.model.apps import AppSettings, GateConfig
+from conman_domain.rules.paths import glob_to_regex
 
 __all__ = ["validate_dns_name", "validate_settings"]
 
@@ -23,6 +24,16 @@ def validate_dns_name(name: str) -> str | None:
     if not all(_LABEL.fullmatch(label) for label in name.split(".")):
         return "each label must be 1..63 characters of [a-z0-9-]"
     return None
+
+
+def _compiles(pattern: str) -> bool:
+    """Whether the glob compiles; a bad bracket range such as ``[z-a]`` would otherwise
+    fail every later write of the app."""
+    try:
+        glob_to_regex(pattern)
+    except re.error:
+        return False
+    return True
 
 
 def _range(errors: list[FieldError], field: str, value: int, low: int, high: int) -> None:
@@ -44,6 +55,8 @@ def validate_settings(settings: AppSettings) -> AppSettings:
     for i, pattern in enumerate(settings.blocked_paths):
         if not 1 <= len(pattern) <= 256:
             errors.append(FieldError(f"blocked_paths[{i}]", "must be 1..256 characters"))
+        elif not _compiles(pattern):
+            errors.append(FieldError(f"blocked_paths[{i}]", "is not a valid glob (§8.3)"))
     _range(errors, "file_size_limit_bytes", settings.file_size_limit_bytes, 1, 52_428_800)
     _range(errors, "required_approvals", settings.required_approvals, 1, 5)
     for gate_name in ("submit", "release", "deploy"):

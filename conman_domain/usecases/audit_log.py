@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from conman_domain.usecases.audit import GLOBAL_CHAIN
 __all__ = ["ACTIONS", "AuditFilter", "AuditLog", "ChainReport"]
 
 CHAIN_PAGE = 1000
+_OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 # DOMAIN.md §19.2: entity type → actions.
 ACTIONS: dict[str, tuple[str, ...]] = {
@@ -77,8 +79,24 @@ class ChainReport(msgspec.Struct, frozen=True, kw_only=True):
     broken_at: BrokenAt | None
 
 
+def _bad_filter(field: str, message: str) -> Validation:
+    return Validation(f"{field}: {message}", [FieldError(field, message)])
+
+
+def _check_filter(flt: AuditFilter) -> None:
+    """Ids must be 24 lowercase hex characters and names must be in §19.2 (else 400)."""
+    for field, value in (("entity_id", flt.entity_id), ("actor_user_id", flt.actor_user_id)):
+        if value is not None and not _OBJECT_ID.fullmatch(value):
+            raise _bad_filter(field, "must be 24 lowercase hex characters")
+    if flt.entity_type is not None and flt.entity_type not in ACTIONS:
+        raise _bad_filter("entity_type", f"unknown entity type {flt.entity_type!r}")
+
+
 def _action_filter(action: str) -> Any:
     if "." in action:
+        entity, _, name = action.partition(".")
+        if name not in ACTIONS.get(entity, ()):
+            raise _bad_filter("action", f"unknown action {action!r}")
         return action
     names = [f"{entity}.{action}" for entity, acts in ACTIONS.items() if action in acts]
     if not names:
@@ -93,7 +111,9 @@ class AuditLog:
     def list(
         self, app_id: str, flt: AuditFilter, page: int, limit: int
     ) -> tuple[list[AuditEvent], int]:
-        """Events of the app, occurred_at descending then seq descending."""
+        """Events of the app, occurred_at descending then seq descending; a malformed id,
+        an unknown entity type or an unknown action in ``flt`` → ``Validation``."""
+        _check_filter(flt)
         where: dict[str, Any] = {"app_id": app_id}
         if flt.entity_type is not None:
             where["entity_type"] = flt.entity_type

@@ -15,6 +15,7 @@ from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
 
 from conman_domain.errors import NotFound
 from conman_http.body import decode_body
+from conman_http.query import strict_query
 from conman_http.schemas import NoBody
 
 __all__ = ["NO_STORE", "body_of", "check_id", "json_body", "no_body", "threaded"]
@@ -26,12 +27,18 @@ _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 def body_of(request: Request[Any, Any, Any], raw: bytes, model: type[T]) -> T:
-    """Decode the raw body strictly into ``model`` (400 on any problem)."""
+    """Decode the raw body strictly into ``model`` (400 on any problem).
+
+    Routes with a body document no query parameters, so any query name → 400 too
+    (API.md §1.1); this runs at step 9 of §1.4, after authentication and the role guard.
+    """
+    strict_query(request, ())
     return decode_body(raw, request.headers.get("content-type"), model)
 
 
 def no_body(request: Request[Any, Any, Any], raw: bytes) -> None:
-    """A "no body" route: nothing or ``{}``; any field → 400."""
+    """A "no body" route: nothing or ``{}``; any field or any query parameter → 400."""
+    strict_query(request, ())
     if raw.strip():
         body_of(request, raw, NoBody)
 

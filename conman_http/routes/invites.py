@@ -69,6 +69,7 @@ def revoke_invite(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext], invite_id: FromPath[str]
 ) -> Response[bytes]:
     """Delete a pending invite."""
+    strict_query(request, ())
     check_id("invite", invite_id)
     services_of(request).invites.revoke(auth.require_app(), auth.actor, invite_id)
     return ok({"message": "invite revoked"})

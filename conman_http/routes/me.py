@@ -10,6 +10,7 @@ from litestar.params import RawBody
 
 from conman_http.auth import AuthContext, services_of
 from conman_http.envelope import ok
+from conman_http.query import strict_query
 from conman_http.routes.common import body_of, json_body, threaded
 from conman_http.schemas import PreferencesBody
 
@@ -22,6 +23,7 @@ TAGS = ["me"]
 @threaded
 def me(request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]) -> Response[bytes]:
     """The caller with their memberships."""
+    strict_query(request, ())
     return ok(services_of(request).me.me(auth.user))
 
 
@@ -31,6 +33,7 @@ def get_preferences(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
 ) -> Response[bytes]:
     """The caller's email preference (enabled when never set)."""
+    strict_query(request, ())
     return ok(services_of(request).me.preferences(auth.user))
 
 

@@ -83,6 +83,7 @@ def remove_member(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext], user_id: FromPath[str]
 ) -> Response[bytes]:
     """Remove a member (app_admin; never the last app_admin)."""
+    strict_query(request, ())
     check_id("member", user_id)
     services_of(request).members.remove(auth.require_app(), auth.actor, user_id)
     return ok({"message": "member removed"})

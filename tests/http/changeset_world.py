@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from conman_adapters.store.repositories import Repositories
 from conman_domain.gitmodel import ZERO_OID, FileAction, Signature
 from conman_domain.model import App, CommitMode, JobType, Role, User, Workspace
 from conman_domain.model.workspaces import BaseRefType
@@ -29,6 +30,7 @@ class World:
 
     def __init__(self, env: Env) -> None:
         self.env = env
+        self.repos: Repositories = env.container.repositories()
         self.admin = self._user("admin@example.com")
         self.app_id = env.app(self.admin)
         self.cm = self._member("cm@example.com", Role.CONFIG_MANAGER)
@@ -45,7 +47,7 @@ class World:
     def _user(self, email: str) -> User:
         """A user without an Argon2 hash (tokens are issued directly): fast setup."""
         now = self.env.clock.now()
-        return self.env.repos.users.insert(
+        return self.repos.users.insert(
             User(
                 id=self.env.services.deps.ids.new_id(), created_at=now, updated_at=now,
                 email=email, name=email.split("@", maxsplit=1)[0], password_hash="unused",
@@ -60,7 +62,7 @@ class World:
 
     @property
     def app(self) -> App:
-        return self.env.repos.apps.get(self.app_id)
+        return self.repos.apps.get(self.app_id)
 
     @property
     def git(self) -> GitPort:
@@ -81,7 +83,7 @@ class World:
         head = self.integration_head()
         self.git.create_branch(repo_ref(self.app), branch, head)
         now = self.env.clock.now()
-        return self.env.repos.workspaces.insert(
+        return self.repos.workspaces.insert(
             Workspace(
                 id=self.env.services.deps.ids.new_id(), created_at=now, updated_at=now,
                 app_id=self.app_id, owner_user_id=owner.id, branch_name=branch, title="",
@@ -91,16 +93,14 @@ class World:
         )  # fmt: skip
 
     def set_commit_mode(self, user: User, mode: CommitMode) -> None:
-        membership = self.env.repos.memberships.find_one(
-            {"app_id": self.app_id, "user_id": user.id}
-        )
+        membership = self.repos.memberships.find_one({"app_id": self.app_id, "user_id": user.id})
         assert membership is not None
-        self.env.repos.memberships.set_fields(
+        self.repos.memberships.set_fields(
             membership.id, membership.version, {"commit_mode": mode.value}
         )
 
     def environments(self) -> list[Any]:
-        return self.env.repos.environments.all({"app_id": self.app_id}, sort=(("position", 1),))
+        return self.repos.environments.all({"app_id": self.app_id}, sort=(("position", 1),))
 
     # -- git writes --------------------------------------------------------------
 
@@ -188,11 +188,12 @@ class World:
         return changeset_id
 
     def changeset(self, changeset_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = self.call("GET", self.author, f"/changesets/{changeset_id}").json()
-        return data["data"]
+        response = self.call("GET", self.author, f"/changesets/{changeset_id}")
+        data: dict[str, Any] = response.json()["data"]
+        return data
 
     def audit_actions(self) -> list[str]:
-        events = self.env.repos.audit.chain(self.app_id)
+        events = self.repos.audit.chain(self.app_id)
         return [e.action for e in events]
 
     def outbox_for(self, event: str) -> set[str]:

@@ -95,8 +95,8 @@ def test_queueing_when_the_gate_of_the_current_revision_was_retried_and_failed_i
     )  # fmt: skip
     w.queue.enqueue(failed)
     w.finish_gate(passed=False)
-    cs = w.env.repos.changesets.get(changeset_id)
-    w.env.repos.changesets.set_fields(cs.id, cs.version, {"last_submit_job_id": failed.id})
+    cs = w.repos.changesets.get(changeset_id)
+    w.repos.changesets.set_fields(cs.id, cs.version, {"last_submit_job_id": failed.id})
     response = _queue(w, w.author, changeset_id)
     assert response.status_code == 409
     assert "submit validation has not passed" in response.json()["error"]["message"]

@@ -73,7 +73,7 @@ def test_submit_enqueues_the_submit_gate_and_names_it(w: World) -> None:
 
 def test_submit_audits_with_the_head_and_notifies_reviewers_and_managers(w: World) -> None:
     changeset_id = w.submitted()
-    events = [e for e in w.env.repos.audit.chain(w.app_id) if e.action == "changeset.submitted"]
+    events = [e for e in w.repos.audit.chain(w.app_id) if e.action == "changeset.submitted"]
     assert len(events) == 1
     assert events[0].git_sha == w.changeset(changeset_id)["head_sha"]
     assert w.outbox_for("changeset_submitted") == {

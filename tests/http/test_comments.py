@@ -109,9 +109,9 @@ def test_the_author_edits_the_body_and_the_previous_body_is_kept(w: World) -> No
     response = w.call("PATCH", w.rev1, path, {"body": "second"})
     assert response.status_code == 200
     assert (response.json()["data"]["body"], response.json()["data"]["edited"]) == ("second", True)
-    revisions = w.env.repos.comment_revisions.all({"comment_id": comment["id"]})
+    revisions = w.repos.comment_revisions.all({"comment_id": comment["id"]})
     assert [r.body for r in revisions] == ["first"]
-    edited = [e for e in w.env.repos.audit.chain(w.app_id) if e.action == "comment.edited"]
+    edited = [e for e in w.repos.audit.chain(w.app_id) if e.action == "comment.edited"]
     assert edited[-1].before == {"body": "first"} and edited[-1].after == {"body": "second"}
 
 

@@ -72,7 +72,7 @@ def test_secrets_are_encrypted_for_the_target_profile(w: World) -> None:
     cs = w.create()
     env = w.environments()[0]
     _put(w, w.author, cs["id"], [_full(env.id)])
-    (doc,) = w.env.repos.profile_overrides.all({"changeset_id": cs["id"]})
+    (doc,) = w.repos.profile_overrides.all({"changeset_id": cs["id"]})
     record = doc.secret_overrides_encrypted["API_TOKEN"].record
     assert record is not None and SECRET not in msgspec.json.encode(doc).decode()
     cipher: CipherPort = w.env.container.cipher()
@@ -202,7 +202,7 @@ def test_the_secret_plaintext_never_appears_in_any_response_or_record(w: World) 
     bodies.append(w.call("GET", w.admin, "/changesets").text)
     bodies.append(w.call("GET", w.admin, "/jobs").text)
     bodies.append(w.call("GET", w.admin, "/audit").text)
-    stored = [msgspec.json.encode(e).decode() for e in w.env.repos.audit.chain(w.app_id)]
+    stored = [msgspec.json.encode(e).decode() for e in w.repos.audit.chain(w.app_id)]
     stored += [msgspec.json.encode(o).decode() for o in w.env.outbox()]
     for text in bodies + stored:
         assert SECRET not in text

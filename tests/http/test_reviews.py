@@ -27,7 +27,7 @@ def _review(w: World, user: User, changeset_id: str, decision: str, **extra: Any
 def _require(w: World, approvals: int) -> None:
     app = w.app
     settings = msgspec.structs.replace(app.settings, required_approvals=approvals)
-    w.env.repos.apps.set_fields(app.id, app.version, {"settings": msgspec.to_builtins(settings)})
+    w.repos.apps.set_fields(app.id, app.version, {"settings": msgspec.to_builtins(settings)})
 
 
 def test_approval_before_the_submit_gate_passed_is_a_conflict(w: World) -> None:
