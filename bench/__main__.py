@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-MODULES = ["bench.git_bench", "bench.store_bench", "bench.authoring_bench"]
+MODULES = ["bench.git_bench", "bench.store_bench", "bench.authoring_bench", "bench.api_bench"]
 
 
 def main() -> int:

@@ -248,6 +248,7 @@ def _parse(reader: EnvReader, cwd: Path) -> Settings:
         rate_limit_writes_per_min=r.integer("CONMAN_RATE_LIMIT_WRITES_PER_MIN", 30, 0),
         rate_limit_auth_ip_per_min=r.integer("CONMAN_RATE_LIMIT_AUTH_IP_PER_MIN", 10, 0),
     )
+    _check_previous_master_key(settings)
     if not settings.embedded:
         for name, value in (
             ("CONMAN_JWT_SECRET", settings.jwt_secret),
@@ -256,6 +257,30 @@ def _parse(reader: EnvReader, cwd: Path) -> Settings:
             if value is None:
                 raise ConfigError(name, "is required when CONMAN_MONGO_URI is set")
     return settings
+
+
+def _check_previous_master_key(settings: Settings) -> None:
+    # A previous key under the current version would replace the current key in the
+    # cipher's key ring: new secrets would be sealed with the old key under the new id.
+    previous, version = (
+        settings.secrets_previous_master_key,
+        settings.secrets_previous_master_key_version,
+    )
+    if previous is not None and version is None:
+        raise ConfigError(
+            "CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION",
+            "is required with CONMAN_SECRETS_PREVIOUS_MASTER_KEY",
+        )
+    if version is not None and previous is None:
+        raise ConfigError(
+            "CONMAN_SECRETS_PREVIOUS_MASTER_KEY",
+            "is required with CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION",
+        )
+    if version is not None and version == settings.secrets_master_key_version:
+        raise ConfigError(
+            "CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION",
+            "must differ from CONMAN_SECRETS_MASTER_KEY_VERSION",
+        )
 
 
 def load_settings(

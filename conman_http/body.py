@@ -46,7 +46,8 @@ def decode_body(raw: bytes, content_type: str | None, model: type[T]) -> T:
     except msgspec.ValidationError as exc:
         error = _field_error(exc)
         raise Validation(f"{error.field}: {error.message}", [error]) from exc
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        # msgspec raises UnicodeDecodeError for invalid UTF-8 inside a string.
         raise Validation("malformed JSON", [FieldError("body", str(exc))]) from exc
 
 
@@ -68,7 +69,7 @@ async def read_no_body(request: Request[Any, Any, Any]) -> None:
         value = _empty.decode(raw)
     except msgspec.ValidationError as exc:
         raise Validation("body must be a JSON object", [FieldError("body", str(exc))]) from exc
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise Validation("malformed JSON", [FieldError("body", str(exc))]) from exc
     if value:
         name = next(iter(value))

@@ -12,7 +12,13 @@ from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFou
 from conman_domain.errors import ConmanError
 from conman_http.context import request_context
 
-__all__ = ["JSON_MEDIA_TYPE", "STATUS_BY_CODE", "error_response", "handle_exception"]
+__all__ = [
+    "JSON_MEDIA_TYPE",
+    "STATUS_BY_CODE",
+    "ErrorEnvelope",
+    "error_response",
+    "handle_exception",
+]
 
 JSON_MEDIA_TYPE = "application/json; charset=utf-8"
 ROUTE_NOT_FOUND = "The requested route does not exist."
@@ -69,6 +75,10 @@ class _ErrorBody(msgspec.Struct, omit_defaults=True):
 
 class _ErrorEnvelope(msgspec.Struct):
     error: _ErrorBody
+
+
+ErrorEnvelope = _ErrorEnvelope
+"""API.md §1.2 error envelope (for the OpenAPI document)."""
 
 
 def error_response(

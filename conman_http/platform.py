@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from importlib.resources import files
 
-from litestar import Response, get
+import anyio.to_thread
+from litestar import Response, get, head
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
@@ -25,19 +26,28 @@ DOCS_HTML: bytes = files("conman_http").joinpath("docs.html").read_bytes()
 
 @get(
     "/api/health",
-    sync_to_thread=True,
     tags=["platform"],
     summary="Component health for load balancers",
     responses={503: ResponseSpec(HealthReport, description="The database is unhealthy")},
 )
-def health(check_health: NamedDependency[CheckHealth]) -> Response[HealthReport]:
+async def health(check_health: NamedDependency[CheckHealth]) -> Response[HealthReport]:
     """Database, git and job-runner status; 503 only when the database is unhealthy."""
-    report = check_health()
+    # Async handlers that push the blocking probe to a thread: GET and HEAD share
+    # this path, and two sync_to_thread handlers on one path trip a Litestar 2.25
+    # bug when app-wide dependencies exist (see routes/common.threaded).
+    report = await anyio.to_thread.run_sync(check_health)
     return Response(
         report,
         status_code=503 if report.database_unhealthy else 200,
         media_type=JSON_MEDIA_TYPE,
     )
+
+
+@head("/api/health", tags=["platform"], summary="Health status only, for HEAD probes")
+async def health_head(check_health: NamedDependency[CheckHealth]) -> Response[None]:
+    """The status code of ``GET /api/health`` without the body."""
+    report = await anyio.to_thread.run_sync(check_health)
+    return Response(None, status_code=503 if report.database_unhealthy else 200)
 
 
 @get(
@@ -58,4 +68,4 @@ def docs() -> Response[bytes]:
     return Response(DOCS_HTML, media_type="text/html")
 
 
-PLATFORM_ROUTES = [health, metrics, docs]
+PLATFORM_ROUTES = [health, health_head, metrics, docs]

@@ -29,12 +29,23 @@ def build_message(message: MailMessage, *, from_address: str, now: datetime) -> 
         msg["Subject"] = message.subject
         msg["Date"] = email.utils.format_datetime(now)
         msg["Message-ID"] = email.utils.make_msgid(domain=domain)
-        msg.set_content(message.text_body)
+        msg.set_content(message.text_body, cte=_transfer_encoding(message.text_body))
         if message.html_body is not None:
-            msg.add_alternative(message.html_body, subtype="html")
+            msg.add_alternative(
+                message.html_body, subtype="html", cte=_transfer_encoding(message.html_body)
+            )
     except (ValueError, TypeError) as exc:
         raise MailDeliveryFailed(f"mail message is malformed: {exc}") from exc
     return msg
+
+
+def _transfer_encoding(body: str) -> str | None:
+    # Plain ASCII with lines inside RFC 5322's 998-octet limit travels as-is, so the
+    # invite and reset links stay readable and clickable in the .eml files; anything
+    # else gets the email package's choice (quoted-printable or base64).
+    if body.isascii() and all(len(line) <= 998 for line in body.splitlines()):
+        return "7bit"
+    return None
 
 
 def message_bytes(msg: EmailMessage) -> bytes:

@@ -70,6 +70,8 @@ INDEXES: tuple[IndexSpec, ...] = (
     _ix("changesets", "app_id", "workspace_id", unique=True, partial={"is_open": True}),
     _ix("changesets", "app_id", "state", "-updated_at"),
     _ix("changesets", "app_id", "author_user_id"),
+    # Extra (docs/persistence.md): the default listing, updated_at descending, unfiltered.
+    _ix("changesets", "app_id", "-updated_at"),
     _ix("changesets", "app_id", "queue_position", unique=True, partial={"state": "queued"}),
     _ix("changeset_revisions", "changeset_id", "revision_number", unique=True),
     _ix("changeset_reviews", "changeset_id", "revision_number", "created_at"),

@@ -8,7 +8,7 @@ from datetime import datetime
 import msgspec
 
 from conman_domain.errors import NotFound
-from conman_domain.model import App, CommitMode, Membership, Role
+from conman_domain.model import App, CommitMode, Membership, Role, User
 from conman_domain.rbac import check_not_own_role, ensure_an_admin_remains
 from conman_domain.usecases.audit import Actor
 from conman_domain.usecases.identity import IdentityDeps
@@ -35,8 +35,10 @@ class MembersService:
     def __init__(self, deps: IdentityDeps) -> None:
         self._d = deps
 
-    def _view(self, membership: Membership) -> MemberView:
-        user = self._d.repos.users.find_one({"id": membership.user_id})
+    def _one(self, membership: Membership) -> MemberView:
+        return self._view(membership, self._d.repos.users.find_one({"id": membership.user_id}))
+
+    def _view(self, membership: Membership, user: User | None) -> MemberView:
         return MemberView(
             user_id=membership.user_id,
             email=user.email if user else "",
@@ -46,11 +48,13 @@ class MembersService:
         )
 
     def list(self, app: App, page: int, limit: int) -> tuple[list[MemberView], int]:
-        """Members by joined_at ascending."""
+        """Members by joined_at ascending (their users read in one ``$in`` query)."""
         found = self._d.repos.memberships.list(
             {"app_id": app.id}, sort=(("created_at", 1),), page=page, limit=limit
         )
-        return [self._view(m) for m in found.items], found.total
+        ids = sorted({m.user_id for m in found.items})
+        users = {u.id: u for u in self._d.repos.users.all({"id": {"$in": ids}})} if ids else {}
+        return [self._view(m, users.get(m.user_id)) for m in found.items], found.total
 
     def _target(self, app: App, user_id: str) -> Membership:
         found = self._d.repos.memberships.find_one({"app_id": app.id, "user_id": user_id})
@@ -91,7 +95,7 @@ class MembersService:
         target = self._target(app, user_id)
         check_not_own_role(actor.user_id or "", user_id)
         if target.role == role:
-            return self._view(target)
+            return self._one(target)
         ensure_an_admin_remains(self._admin_ids(app), user_id, role)
         before = target.role
         target.role = role
@@ -104,7 +108,7 @@ class MembersService:
             before={"user_id": user_id, "role": before},
             after={"user_id": user_id, "role": role},
         )
-        return self._view(saved)
+        return self._one(saved)
 
     def remove(self, app: App, actor: Actor, user_id: str) -> None:
         target = self._target(app, user_id)

@@ -107,10 +107,21 @@ class QueueChangeset:
             {"app_id": caller.app.id, "state": ChangesetState.QUEUED.value},
             sort=(("queue_position", 1),),
         )
+        others = [o for o in others if o.id != cs.id]
+        # Every other queued changeset's revisions in one query (not one per changeset).
+        other_ids = [o.id for o in others]
+        found_revisions = (
+            d.repos.changeset_revisions.all({"changeset_id": {"$in": other_ids}})
+            if other_ids
+            else []
+        )
+        revisions = {
+            (r.changeset_id, r.revision_number): list(r.profile_overrides_snapshot)
+            for r in found_revisions
+        }
         for other in others:
-            if other.id == cs.id:
-                continue
-            found = find_override_conflicts(mine, self._snapshot(other), decrypt)
+            theirs = revisions.get((other.id, other.current_revision), [])
+            found = find_override_conflicts(mine, theirs, decrypt)
             if found:
                 keys.update(found)
                 with_ids.append(other.id)

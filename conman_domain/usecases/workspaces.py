@@ -7,7 +7,7 @@ from __future__ import annotations
 import msgspec
 
 from conman_domain.errors import Conflict, FieldError, Validation
-from conman_domain.model import Workspace
+from conman_domain.model import CommitMode, Workspace
 from conman_domain.ports.repos import Page
 from conman_domain.rbac import Capability, check
 from conman_domain.rules.branches import default_workspace_branch, validate_branch_name
@@ -157,13 +157,22 @@ class ListWorkspaces:
             where["owner_user_id"] = cmd.owner_user_id
         page = d.repos.workspaces.list(where, (("created_at", -1),), cmd.page, cmd.limit)
         repo = repo_ref(app)
+        # The owners' commit modes in one query (not one per workspace).
+        owners = sorted({ws.owner_user_id for ws in page.items})
+        modes = {
+            m.user_id: CommitMode(m.commit_mode)
+            for m in d.repos.memberships.all({"app_id": app.id, "user_id": {"$in": owners}})
+            if m.commit_mode is not None
+        }
+        default_mode = CommitMode(app.settings.commit_mode_default)
         views = []
         for ws in page.items:
             head = d.git.resolve(repo, branch_ref(ws.branch_name)) or ws.head_sha
             state = WorkingState(
                 head_sha=head, autosave_sha=d.git.resolve(repo, autosave_ref(ws.id))
             )
-            views.append(workspace_view(ws, state, effective_commit_mode(d, app, ws.owner_user_id)))
+            mode = modes.get(ws.owner_user_id, default_mode)
+            views.append(workspace_view(ws, state, mode))
         return Page(items=views, total=page.total, page=page.page, limit=page.limit)
 
 

@@ -10,11 +10,11 @@ from litestar.di import NamedDependency
 from litestar.params import RawBody
 
 from conman_domain.model import Role
-from conman_domain.usecases.apps import app_view
+from conman_domain.usecases.apps import AppView, app_view
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, json_body, threaded
+from conman_http.routes.common import PAGE, api_doc, body_of, threaded
 from conman_http.schemas import CreateAppBody, SettingsPatch
 
 __all__ = ["APPS_ROUTES"]
@@ -23,7 +23,7 @@ TAGS = ["apps"]
 APP = "/api/apps/{app_id:str}"
 
 
-@get("/api/apps", tags=TAGS)
+@get("/api/apps", tags=TAGS, operation_class=api_doc(response=AppView, many=True, query=PAGE))
 @threaded
 def list_apps(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -34,7 +34,12 @@ def list_apps(
     return ok_list(items, page, total)
 
 
-@post("/api/apps", status_code=201, tags=TAGS, operation_class=json_body(CreateAppBody))
+@post(
+    "/api/apps",
+    status_code=201,
+    tags=TAGS,
+    operation_class=api_doc(body=CreateAppBody, response=AppView),
+)
 @threaded
 def create_app_route(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]
@@ -51,7 +56,7 @@ def create_app_route(
     return ok(view, status_code=201)
 
 
-@get(APP, tags=TAGS)
+@get(APP, tags=TAGS, operation_class=api_doc(response=AppView))
 @threaded
 def get_app(request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]) -> Response[bytes]:
     """One app with the caller's role."""
@@ -63,7 +68,7 @@ def get_app(request: Request[Any, Any, Any], auth: NamedDependency[AuthContext])
     f"{APP}/settings",
     tags=TAGS,
     opt=role_opt(Role.APP_ADMIN),
-    operation_class=json_body(SettingsPatch),
+    operation_class=api_doc(body=SettingsPatch, response=AppView),
 )
 @threaded
 def patch_settings(

@@ -11,11 +11,11 @@ from litestar.di import NamedDependency
 
 from conman_domain.errors import FieldError, Validation
 from conman_domain.model import AuditContext, AuditEvent, Role
-from conman_domain.usecases.audit_log import AuditFilter
+from conman_domain.usecases.audit_log import AuditFilter, ChainReport
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import threaded
+from conman_http.routes.common import PAGE, api_doc, threaded
 
 __all__ = ["AUDIT_ROUTES", "AuditEventView", "audit_event_view"]
 
@@ -75,7 +75,12 @@ def _timestamp(name: str, text: str | None) -> datetime | None:
     return value
 
 
-@get(PATH, tags=TAGS, opt=ADMIN)
+@get(
+    PATH,
+    tags=TAGS,
+    opt=ADMIN,
+    operation_class=api_doc(response=AuditEventView, many=True, query=(*PAGE, *sorted(_FILTERS))),
+)
 @threaded
 def list_audit(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -97,7 +102,7 @@ def list_audit(
     return ok_list([audit_event_view(e) for e in items], page, total)
 
 
-@get(f"{PATH}/verify", tags=TAGS, opt=ADMIN)
+@get(f"{PATH}/verify", tags=TAGS, opt=ADMIN, operation_class=api_doc(response=ChainReport))
 @threaded
 def verify_audit(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]

@@ -8,9 +8,17 @@ from litestar import Request, Response, post
 from litestar.di import NamedDependency
 from litestar.params import RawBody
 
+from conman_domain.usecases.auth import SessionToken
 from conman_http.auth import AuthContext, actor_of, services_of
 from conman_http.envelope import ok
-from conman_http.routes.common import NO_STORE, body_of, json_body, no_body, threaded
+from conman_http.routes.common import (
+    NO_STORE,
+    MessageView,
+    api_doc,
+    body_of,
+    no_body,
+    threaded,
+)
 from conman_http.schemas import (
     AcceptInviteBody,
     ForgotPasswordBody,
@@ -24,7 +32,12 @@ FORGOT_MESSAGE = "if an account exists, a reset email has been sent"
 TAGS = ["auth"]
 
 
-@post("/api/auth/login", status_code=200, tags=TAGS, operation_class=json_body(LoginBody))
+@post(
+    "/api/auth/login",
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(body=LoginBody, response=SessionToken),
+)
 @threaded
 def login(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
     """Exchange email and password for an access token (public)."""
@@ -33,7 +46,7 @@ def login(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
     return ok(session, headers=NO_STORE)
 
 
-@post("/api/auth/logout", status_code=200, tags=TAGS)
+@post("/api/auth/logout", status_code=200, tags=TAGS, operation_class=api_doc(response=MessageView))
 @threaded
 def logout(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]
@@ -48,7 +61,7 @@ def logout(
     "/api/auth/forgot-password",
     status_code=200,
     tags=TAGS,
-    operation_class=json_body(ForgotPasswordBody),
+    operation_class=api_doc(body=ForgotPasswordBody, response=MessageView),
 )
 @threaded
 def forgot_password(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
@@ -62,7 +75,7 @@ def forgot_password(request: Request[Any, Any, Any], body: RawBody) -> Response[
     "/api/auth/reset-password",
     status_code=200,
     tags=TAGS,
-    operation_class=json_body(ResetPasswordBody),
+    operation_class=api_doc(body=ResetPasswordBody, response=MessageView),
 )
 @threaded
 def reset_password(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:
@@ -76,7 +89,7 @@ def reset_password(request: Request[Any, Any, Any], body: RawBody) -> Response[b
     "/api/auth/accept-invite",
     status_code=200,
     tags=TAGS,
-    operation_class=json_body(AcceptInviteBody),
+    operation_class=api_doc(body=AcceptInviteBody, response=SessionToken),
 )
 @threaded
 def accept_invite(request: Request[Any, Any, Any], body: RawBody) -> Response[bytes]:

@@ -4,26 +4,50 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 import msgspec
 from litestar import Request
-from litestar.openapi.spec import OpenAPIMediaType, Operation, RequestBody
+from litestar.enums import ParamType
+from litestar.openapi.spec import (
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    RequestBody,
+    Schema,
+)
 
 from conman_domain.errors import NotFound
 from conman_http.body import decode_body
+from conman_http.envelope import Pagination
+from conman_http.errors import ErrorEnvelope
 from conman_http.query import strict_query
 from conman_http.schemas import NoBody
 
-__all__ = ["NO_STORE", "body_of", "check_id", "json_body", "no_body", "threaded"]
+__all__ = [
+    "NO_STORE",
+    "PAGE",
+    "MessageView",
+    "api_doc",
+    "body_of",
+    "check_id",
+    "json_body",
+    "no_body",
+    "threaded",
+]
 
 T = TypeVar("T")
 P = ParamSpec("P")
 NO_STORE = {"Cache-Control": "no-store"}
 _OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+_TEXT = Schema(type=OpenAPIType.STRING)
+PAGE = ("page", "limit")
+"""The query parameters of every paginated list (API.md §1.5)."""
 
 
 def body_of(request: Request[Any, Any, Any], raw: bytes, model: type[T]) -> T:
@@ -76,21 +100,88 @@ def _inline(node: Any, defs: dict[str, Any]) -> Any:
     return node
 
 
-def json_body(model: type[msgspec.Struct]) -> type[Operation]:
-    """An ``operation_class`` documenting ``model`` as the JSON request body.
-
-    The handlers decode the raw body themselves (strict, API.md §1.1), so Litestar
-    cannot infer the body schema; this puts msgspec's JSON schema of ``model``
-    (inlined, without ``$defs``) into the OpenAPI operation.
-    """
+def _schema(model: Any) -> dict[str, Any]:
     raw = msgspec.json.schema(model)
     defs = raw.pop("$defs", {})
-    schema = _inline(raw, defs)
+    inlined: dict[str, Any] = _inline(raw, defs)
+    return inlined
+
+
+_PAGINATION = _schema(Pagination)
+_ERROR = _schema(ErrorEnvelope)
+
+
+def _envelope(data: dict[str, Any], many: bool) -> dict[str, Any]:
+    """API.md §1.2: ``{"data": ...}``, lists with ``pagination``."""
+    if not many:
+        return {"type": "object", "properties": {"data": data}, "required": ["data"]}
+    listed = {"type": "array", "items": data}
+    return {
+        "type": "object",
+        "properties": {"data": listed, "pagination": _PAGINATION},
+        "required": ["data", "pagination"],
+    }
+
+
+def api_doc(
+    *,
+    body: type[msgspec.Struct] | None = None,
+    response: Any = None,
+    many: bool = False,
+    query: Sequence[str] = (),
+) -> type[Operation]:
+    """An ``operation_class`` that documents what the raw handlers parse themselves.
+
+    The handlers decode the body and the query strictly (API.md §1.1), so Litestar
+    cannot infer them: this adds ``body`` (a Struct) as the JSON request body, the
+    ``query`` names as optional string query parameters, and ``response`` (a Struct,
+    or any type msgspec can describe) wrapped in the §1.2 envelope (``many``: a
+    paginated list) as the schema of the success response.
+    """
+    body_schema = None if body is None else _schema(body)
+    response_schema = None if response is None else _envelope(_schema(response), many)
 
     @dataclass
-    class JsonBodyOperation(Operation):
+    class DocumentedOperation(Operation):
         def __post_init__(self) -> None:
-            media = OpenAPIMediaType(schema=schema)
-            self.request_body = RequestBody(content={"application/json": media}, required=True)
+            if body_schema is not None:
+                media = OpenAPIMediaType(schema=body_schema)  # type: ignore[arg-type]
+                self.request_body = RequestBody(content={"application/json": media}, required=True)
+            if query:
+                params = list(self.parameters or [])
+                params += [
+                    Parameter(name=name, param_in=ParamType.QUERY, required=False, schema=_TEXT)
+                    for name in query
+                ]
+                self.parameters = params
+            if response_schema is not None:
+                self._document_success(response_schema)
 
-    return JsonBodyOperation
+        def _document_success(self, schema: dict[str, Any]) -> None:
+            responses = dict(self.responses or {})
+            status = next((code for code in responses if code.startswith("2")), "200")
+            for code, old in list(responses.items()):
+                described = old.description if isinstance(old, OpenAPIResponse) else "Error"
+                body = schema if code == status else _ERROR
+                media = OpenAPIMediaType(schema=body)  # type: ignore[arg-type]
+                responses[code] = OpenAPIResponse(
+                    description=described, content={"application/json": media}
+                )
+            if status not in responses:
+                media = OpenAPIMediaType(schema=schema)  # type: ignore[arg-type]
+                content = {"application/json": media}
+                responses[status] = OpenAPIResponse(description="Success", content=content)
+            self.responses = responses
+
+    return DocumentedOperation
+
+
+def json_body(model: type[msgspec.Struct]) -> type[Operation]:
+    """An ``operation_class`` documenting ``model`` as the JSON request body (only)."""
+    return api_doc(body=model)
+
+
+class MessageView(msgspec.Struct):
+    """``{"message": str}`` answers (logout, removals, forgot/reset password)."""
+
+    message: str

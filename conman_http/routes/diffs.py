@@ -9,12 +9,13 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
 
+from conman_domain.analysis import Analysis
 from conman_domain.errors import FieldError, Validation
-from conman_domain.usecases.review_aids import ReviewAids
+from conman_domain.usecases.review_aids import ChatReply, RawDiff, ReviewAids
 from conman_http.auth import AuthContext, container_of
 from conman_http.envelope import ok
 from conman_http.query import strict_query
-from conman_http.routes.common import body_of, check_id, json_body, threaded
+from conman_http.routes.common import api_doc, body_of, check_id, threaded
 from conman_http.schemas.diffs import AnalyzeBody, ChatBody
 
 __all__ = ["DIFF_ROUTES"]
@@ -28,14 +29,19 @@ def review_aids_of(request: Request[Any, Any, Any]) -> ReviewAids:
     return aids
 
 
-@get(f"{ONE}/diff", tags=TAGS)
+@get(
+    f"{ONE}/diff",
+    tags=TAGS,
+    operation_class=api_doc(response=RawDiff, query=("mode",)),
+)
 @threaded
 def changeset_diff(
     request: Request[Any, Any, Any],
     auth: NamedDependency[AuthContext],
     changeset_id: FromPath[str],
 ) -> Response[bytes]:
-    """``mode=raw`` (default): unified patch and stats; ``mode=semantic``: D§10."""
+    """``mode=raw`` (default): unified patch and stats (the documented schema);
+    ``mode=semantic``: the camelCase SemanticDiff of DOMAIN.md §10.3."""
     mode = strict_query(request, {"mode"}).get("mode", "raw")
     if mode not in {"raw", "semantic"}:
         raise Validation("mode: must be raw or semantic", [FieldError("mode", "raw | semantic")])
@@ -47,7 +53,12 @@ def changeset_diff(
     return ok(aids.raw_diff(app, changeset_id))
 
 
-@post(f"{ONE}/analyze", status_code=200, tags=TAGS, operation_class=json_body(AnalyzeBody))
+@post(
+    f"{ONE}/analyze",
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(body=AnalyzeBody, response=Analysis),
+)
 @threaded
 def analyze_changeset(
     request: Request[Any, Any, Any],
@@ -62,7 +73,12 @@ def analyze_changeset(
     return ok(review_aids_of(request).analyze(auth.require_app(), changeset_id, data.focus))
 
 
-@post(f"{ONE}/chat", status_code=200, tags=TAGS, operation_class=json_body(ChatBody))
+@post(
+    f"{ONE}/chat",
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(body=ChatBody, response=ChatReply),
+)
 @threaded
 def chat_about_changeset(
     request: Request[Any, Any, Any],

@@ -10,10 +10,11 @@ from litestar.params import RawBody
 
 from conman_domain.model import Role
 from conman_domain.rules import EnvironmentEntry
+from conman_domain.usecases.environments import EnvironmentView
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok
 from conman_http.query import strict_query
-from conman_http.routes.common import body_of, json_body, threaded
+from conman_http.routes.common import api_doc, body_of, threaded
 from conman_http.schemas import EnvironmentsBody
 
 __all__ = ["ENVIRONMENT_ROUTES"]
@@ -22,7 +23,7 @@ TAGS = ["environments"]
 PATH = "/api/apps/{app_id:str}/environments"
 
 
-@get(PATH, tags=TAGS)
+@get(PATH, tags=TAGS, operation_class=api_doc(response=list[EnvironmentView]))
 @threaded
 def list_environments(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -32,7 +33,12 @@ def list_environments(
     return ok(services_of(request).environments.sorted_list(auth.require_app()))
 
 
-@patch(PATH, tags=TAGS, opt=role_opt(Role.APP_ADMIN), operation_class=json_body(EnvironmentsBody))
+@patch(
+    PATH,
+    tags=TAGS,
+    opt=role_opt(Role.APP_ADMIN),
+    operation_class=api_doc(body=EnvironmentsBody, response=list[EnvironmentView]),
+)
 @threaded
 def replace_environments(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]

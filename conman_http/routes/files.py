@@ -24,19 +24,23 @@ from conman_domain.usecases.file_browse import BrowsePath
 from conman_domain.usecases.files import (
     Checkpoint,
     CheckpointCmd,
+    CheckpointResult,
     DeleteFile,
     DeleteFileCmd,
+    DeleteResult,
     Encoding,
+    FileContent,
     ReadPathCmd,
     WriteFile,
     WriteFileCmd,
+    WriteResult,
     decode_content,
 )
 from conman_http.auth import AuthContext
 from conman_http.context import DEFAULT_MAX_BODY_BYTES
 from conman_http.envelope import Pagination, json_response, ok
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, json_body, threaded
+from conman_http.routes.common import PAGE, api_doc, body_of, threaded
 from conman_http.routes.workspaces import workspace_deps_of, workspace_ref
 from conman_http.schemas.workspaces import CheckpointBody, DeleteFileBody, WriteFileBody
 
@@ -64,14 +68,20 @@ def files_body_limit(file_size_limit_bytes: int) -> int:
     return max(DEFAULT_MAX_BODY_BYTES, -(-file_size_limit_bytes * 4 // 3) + MIB)
 
 
-@get(FILES, tags=TAGS)
+@get(
+    FILES,
+    tags=TAGS,
+    operation_class=api_doc(response=FileContent, query=("path", "encoding", *PAGE)),
+)
 @threaded
 def read_files(
     request: Request[Any, Any, Any],
     auth: NamedDependency[AuthContext],
     workspace_id: FromPath[str],
 ) -> Response[bytes]:
-    """A file, or a page of a directory (directories first, then by name)."""
+    """A file (the documented schema), or a page of a directory: ``{path, type: "dir",
+    entries: [{path, name, type, size, oid}]}`` plus ``pagination``, directories first,
+    then files, by name in byte order."""
     query = strict_query(request, {"path", "encoding", "page", "limit"})
     page = parse_page(query)
     encoding = ENCODINGS.get(query.get("encoding", "base64"))
@@ -126,7 +136,7 @@ def _write(
     FILES,
     tags=TAGS,
     opt={"max_body_bytes": None},
-    operation_class=json_body(WriteFileBody),
+    operation_class=api_doc(body=WriteFileBody, response=WriteResult),
 )
 async def write_file(
     request: Request[Any, Any, Any],
@@ -140,7 +150,12 @@ async def write_file(
     return await anyio.to_thread.run_sync(call)
 
 
-@delete(FILES, status_code=200, tags=TAGS, operation_class=json_body(DeleteFileBody))
+@delete(
+    FILES,
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(body=DeleteFileBody, response=DeleteResult),
+)
 @threaded
 def delete_file(
     request: Request[Any, Any, Any],
@@ -157,7 +172,12 @@ def delete_file(
     return ok(DeleteFile(workspace_deps_of(request))(cmd))
 
 
-@post(f"{ONE}/checkpoints", status_code=200, tags=TAGS, operation_class=json_body(CheckpointBody))
+@post(
+    f"{ONE}/checkpoints",
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(body=CheckpointBody, response=CheckpointResult),
+)
 @threaded
 def create_checkpoint(
     request: Request[Any, Any, Any],

@@ -9,10 +9,19 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
 
 from conman_domain.model import Role
+from conman_domain.usecases.invites import InviteView
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, check_id, json_body, no_body, threaded
+from conman_http.routes.common import (
+    PAGE,
+    MessageView,
+    api_doc,
+    body_of,
+    check_id,
+    no_body,
+    threaded,
+)
 from conman_http.schemas import CreateInviteBody
 
 __all__ = ["INVITE_ROUTES"]
@@ -22,7 +31,9 @@ PATH = "/api/apps/{app_id:str}/invites"
 ADMIN = role_opt(Role.APP_ADMIN)
 
 
-@get(PATH, tags=TAGS, opt=ADMIN)
+@get(
+    PATH, tags=TAGS, opt=ADMIN, operation_class=api_doc(response=InviteView, many=True, query=PAGE)
+)
 @threaded
 def list_invites(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -35,7 +46,13 @@ def list_invites(
     return ok_list(items, page, total)
 
 
-@post(PATH, status_code=201, tags=TAGS, opt=ADMIN, operation_class=json_body(CreateInviteBody))
+@post(
+    PATH,
+    status_code=201,
+    tags=TAGS,
+    opt=ADMIN,
+    operation_class=api_doc(body=CreateInviteBody, response=InviteView),
+)
 @threaded
 def create_invite(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]
@@ -48,7 +65,13 @@ def create_invite(
     return ok(view, status_code=201)
 
 
-@post(f"{PATH}/{{invite_id:str}}/resend", status_code=200, tags=TAGS, opt=ADMIN)
+@post(
+    f"{PATH}/{{invite_id:str}}/resend",
+    status_code=200,
+    tags=TAGS,
+    opt=ADMIN,
+    operation_class=api_doc(response=InviteView),
+)
 @threaded
 def resend_invite(
     request: Request[Any, Any, Any],
@@ -63,7 +86,13 @@ def resend_invite(
     return ok(view)
 
 
-@delete(f"{PATH}/{{invite_id:str}}", status_code=200, tags=TAGS, opt=ADMIN)
+@delete(
+    f"{PATH}/{{invite_id:str}}",
+    status_code=200,
+    tags=TAGS,
+    opt=ADMIN,
+    operation_class=api_doc(response=MessageView),
+)
 @threaded
 def revoke_invite(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext], invite_id: FromPath[str]

@@ -9,12 +9,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
 
 from conman_domain.model import Role
-from conman_domain.usecases.job_shapes import parse_job_filter
+from conman_domain.usecases.job_shapes import JobLogView, JobView, parse_job_filter
 from conman_domain.usecases.jobs import JobsService
 from conman_http.auth import AuthContext, container_of, role_opt
 from conman_http.envelope import ok, ok_list
 from conman_http.query import JOB_LOG_LIMITS, parse_page, strict_query
-from conman_http.routes.common import check_id, no_body, threaded
+from conman_http.routes.common import PAGE, api_doc, check_id, no_body, threaded
 
 __all__ = ["JOB_ROUTES"]
 
@@ -28,7 +28,11 @@ def _jobs(request: Request[Any, Any, Any]) -> JobsService:
     return service
 
 
-@get(PATH, tags=TAGS)
+@get(
+    PATH,
+    tags=TAGS,
+    operation_class=api_doc(response=JobView, many=True, query=(*PAGE, *sorted(_FILTERS))),
+)
 @threaded
 def list_jobs(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -43,7 +47,7 @@ def list_jobs(
     return ok_list(items, page, total)
 
 
-@get(f"{PATH}/{{job_id:str}}", tags=TAGS)
+@get(f"{PATH}/{{job_id:str}}", tags=TAGS, operation_class=api_doc(response=JobView))
 @threaded
 def get_job(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext], job_id: FromPath[str]
@@ -54,7 +58,11 @@ def get_job(
     return ok(_jobs(request).get(auth.require_app().id, job_id))
 
 
-@get(f"{PATH}/{{job_id:str}}/logs", tags=TAGS)
+@get(
+    f"{PATH}/{{job_id:str}}/logs",
+    tags=TAGS,
+    operation_class=api_doc(response=JobLogView, many=True, query=PAGE),
+)
 @threaded
 def job_logs(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext], job_id: FromPath[str]
@@ -66,7 +74,12 @@ def job_logs(
     return ok_list(items, page, total)
 
 
-@post(f"{PATH}/{{job_id:str}}/cancel", status_code=200, tags=TAGS)
+@post(
+    f"{PATH}/{{job_id:str}}/cancel",
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(response=JobView),
+)
 @threaded
 def cancel_job(
     request: Request[Any, Any, Any],
@@ -87,6 +100,7 @@ def cancel_job(
     status_code=202,
     tags=TAGS,
     opt=role_opt(Role.CONFIG_MANAGER),
+    operation_class=api_doc(response=JobView),
 )
 @threaded
 def retry_job(

@@ -8,10 +8,11 @@ from litestar import Request, Response, get, patch
 from litestar.di import NamedDependency
 from litestar.params import RawBody
 
+from conman_domain.usecases.me import MeView, PreferenceView
 from conman_http.auth import AuthContext, services_of
 from conman_http.envelope import ok
 from conman_http.query import strict_query
-from conman_http.routes.common import body_of, json_body, threaded
+from conman_http.routes.common import api_doc, body_of, threaded
 from conman_http.schemas import PreferencesBody
 
 __all__ = ["ME_ROUTES"]
@@ -19,7 +20,7 @@ __all__ = ["ME_ROUTES"]
 TAGS = ["me"]
 
 
-@get("/api/me", tags=TAGS)
+@get("/api/me", tags=TAGS, operation_class=api_doc(response=MeView))
 @threaded
 def me(request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]) -> Response[bytes]:
     """The caller with their memberships."""
@@ -27,7 +28,11 @@ def me(request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]) -> R
     return ok(services_of(request).me.me(auth.user))
 
 
-@get("/api/me/notification-preferences", tags=TAGS)
+@get(
+    "/api/me/notification-preferences",
+    tags=TAGS,
+    operation_class=api_doc(response=PreferenceView),
+)
 @threaded
 def get_preferences(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -37,7 +42,11 @@ def get_preferences(
     return ok(services_of(request).me.preferences(auth.user))
 
 
-@patch("/api/me/notification-preferences", tags=TAGS, operation_class=json_body(PreferencesBody))
+@patch(
+    "/api/me/notification-preferences",
+    tags=TAGS,
+    operation_class=api_doc(body=PreferencesBody, response=PreferenceView),
+)
 @threaded
 def set_preferences(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]

@@ -11,10 +11,18 @@ from msgspec import UNSET
 
 from conman_domain.errors import Forbidden
 from conman_domain.model import Role
+from conman_domain.usecases.members import CommitModeView, MemberView
 from conman_http.auth import AuthContext, role_opt, services_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, check_id, json_body, threaded
+from conman_http.routes.common import (
+    PAGE,
+    MessageView,
+    api_doc,
+    body_of,
+    check_id,
+    threaded,
+)
 from conman_http.schemas import CommitModeBody, RoleBody
 
 __all__ = ["MEMBER_ROUTES"]
@@ -23,7 +31,7 @@ TAGS = ["members"]
 PATH = "/api/apps/{app_id:str}/members"
 
 
-@get(PATH, tags=TAGS)
+@get(PATH, tags=TAGS, operation_class=api_doc(response=MemberView, many=True, query=PAGE))
 @threaded
 def list_members(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -34,7 +42,11 @@ def list_members(
     return ok_list(items, page, total)
 
 
-@patch(f"{PATH}/me", tags=TAGS, operation_class=json_body(CommitModeBody))
+@patch(
+    f"{PATH}/me",
+    tags=TAGS,
+    operation_class=api_doc(body=CommitModeBody, response=CommitModeView),
+)
 @threaded
 def set_own_commit_mode(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]
@@ -54,7 +66,7 @@ def set_own_commit_mode(
     f"{PATH}/{{user_id:str}}",
     tags=TAGS,
     opt=role_opt(Role.APP_ADMIN),
-    operation_class=json_body(RoleBody),
+    operation_class=api_doc(body=RoleBody, response=MemberView),
 )
 @threaded
 def change_role(
@@ -77,6 +89,7 @@ def change_role(
     status_code=200,
     tags=TAGS,
     opt=role_opt(Role.APP_ADMIN),
+    operation_class=api_doc(response=MessageView),
 )
 @threaded
 def remove_member(

@@ -15,11 +15,12 @@ from litestar.params import FromPath, RawBody
 from msgspec import UNSET
 
 from conman_domain.errors import FieldError, Validation
-from conman_domain.usecases.workspace_context import WorkspaceDeps, WorkspaceRef
+from conman_domain.usecases.workspace_context import WorkspaceDeps, WorkspaceRef, WorkspaceView
 from conman_domain.usecases.workspace_sync import (
     ResetWorkspace,
     ResetWorkspaceCmd,
     SyncIntegration,
+    SyncResult,
 )
 from conman_domain.usecases.workspaces import (
     CreateWorkspace,
@@ -33,7 +34,7 @@ from conman_domain.usecases.workspaces import (
 from conman_http.auth import AuthContext, container_of
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
-from conman_http.routes.common import body_of, check_id, json_body, no_body, threaded
+from conman_http.routes.common import PAGE, api_doc, body_of, check_id, no_body, threaded
 from conman_http.schemas.workspaces import (
     CreateWorkspaceBody,
     PatchWorkspaceBody,
@@ -60,7 +61,11 @@ def workspace_ref(auth: AuthContext, workspace_id: str) -> WorkspaceRef:
     return WorkspaceRef(app_id=auth.require_app().id, workspace_id=workspace_id, actor=auth.actor)
 
 
-@get(PATH, tags=TAGS)
+@get(
+    PATH,
+    tags=TAGS,
+    operation_class=api_doc(response=WorkspaceView, many=True, query=(*PAGE, "owner_user_id")),
+)
 @threaded
 def list_workspaces(
     request: Request[Any, Any, Any], auth: NamedDependency[AuthContext]
@@ -85,7 +90,7 @@ def list_workspaces(
     return ok_list(result.items, page, result.total)
 
 
-@post(PATH, tags=TAGS, operation_class=json_body(CreateWorkspaceBody))
+@post(PATH, tags=TAGS, operation_class=api_doc(body=CreateWorkspaceBody, response=WorkspaceView))
 @threaded
 def create_workspace(
     request: Request[Any, Any, Any], body: RawBody, auth: NamedDependency[AuthContext]
@@ -104,7 +109,7 @@ def create_workspace(
     return ok(view, status_code=201)
 
 
-@get(ONE, tags=TAGS)
+@get(ONE, tags=TAGS, operation_class=api_doc(response=WorkspaceView))
 @threaded
 def get_workspace(
     request: Request[Any, Any, Any],
@@ -117,7 +122,7 @@ def get_workspace(
     return ok(GetWorkspace(workspace_deps_of(request))(ref))
 
 
-@patch(ONE, tags=TAGS, operation_class=json_body(PatchWorkspaceBody))
+@patch(ONE, tags=TAGS, operation_class=api_doc(body=PatchWorkspaceBody, response=WorkspaceView))
 @threaded
 def patch_workspace(
     request: Request[Any, Any, Any],
@@ -134,7 +139,12 @@ def patch_workspace(
     return ok(UpdateWorkspace(workspace_deps_of(request))(cmd))
 
 
-@post(f"{ONE}/reset", status_code=200, tags=TAGS, operation_class=json_body(ResetWorkspaceBody))
+@post(
+    f"{ONE}/reset",
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(body=ResetWorkspaceBody, response=WorkspaceView),
+)
 @threaded
 def reset_workspace(
     request: Request[Any, Any, Any],
@@ -151,7 +161,12 @@ def reset_workspace(
     return ok(ResetWorkspace(workspace_deps_of(request))(cmd))
 
 
-@post(f"{ONE}/sync-integration", status_code=200, tags=TAGS)
+@post(
+    f"{ONE}/sync-integration",
+    status_code=200,
+    tags=TAGS,
+    operation_class=api_doc(response=SyncResult),
+)
 @threaded
 def sync_integration(
     request: Request[Any, Any, Any],

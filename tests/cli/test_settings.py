@@ -91,3 +91,44 @@ def test_concurrent_key_creation_yields_one_value(tmp_path: Path) -> None:
     assert sum(created for _, created in results) == 1
     assert results[0][0] == path.read_text()
     assert sorted(p.name for p in path.parent.iterdir()) == ["master-key"]
+
+
+@pytest.mark.parametrize(
+    ("env", "variable"),
+    [
+        (
+            {"CONMAN_SECRETS_PREVIOUS_MASTER_KEY": "p" * 32},
+            "CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION",
+        ),
+        ({"CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION": "1"}, "CONMAN_SECRETS_PREVIOUS_MASTER_KEY"),
+        (
+            {
+                "CONMAN_SECRETS_MASTER_KEY_VERSION": "2",
+                "CONMAN_SECRETS_PREVIOUS_MASTER_KEY": "p" * 32,
+                "CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION": "2",
+            },
+            "CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION",
+        ),
+    ],
+)
+def test_an_inconsistent_previous_master_key_is_a_startup_error(
+    tmp_path: Path, env: dict[str, str], variable: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(env, cwd=tmp_path)
+    assert caught.value.variable == variable
+
+
+def test_a_previous_master_key_with_its_own_version_is_accepted(tmp_path: Path) -> None:
+    settings = load_settings(
+        {
+            "CONMAN_SECRETS_MASTER_KEY_VERSION": "2",
+            "CONMAN_SECRETS_PREVIOUS_MASTER_KEY": "p" * 32,
+            "CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION": "1",
+        },
+        cwd=tmp_path,
+    )
+    assert (settings.secrets_master_key_version, settings.secrets_previous_master_key_version) == (
+        2,
+        1,
+    )

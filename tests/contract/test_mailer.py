@@ -398,3 +398,17 @@ def test_file_mailer_disk_error_is_a_delivery_failure(tmp_path: Path) -> None:
     blocker.write_text("a file where the directory should be")
     with pytest.raises(MailDeliveryFailed):
         FileMailer(blocker, clock=StepClock(), from_address=FROM).send(HELLO)
+
+
+def test_a_long_ascii_link_is_stored_verbatim_so_the_eml_file_stays_clickable(
+    tmp_path: Path,
+) -> None:
+    link = "https://conman.example.com/accept-invite?token=" + "T" * 43
+    mailer = FileMailer(tmp_path / "mail", clock=StepClock(), from_address=FROM)
+    mailer.send(
+        MailMessage(to="a@example.test", subject="You're invited", text_body=f"Open {link}\n")
+    )
+    [stored] = list_mails(tmp_path / "mail")
+    raw = Path(stored.path).read_bytes()
+    assert link.encode() in raw
+    assert b"Content-Transfer-Encoding: 7bit" in raw

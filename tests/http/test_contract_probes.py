@@ -157,3 +157,50 @@ def test_a_huge_page_on_the_sqlite_store_is_an_empty_page_not_a_conflict(tmp_pat
         )
     assert response.status_code == 200, response.text
     assert response.json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "raw"),
+    [
+        ("POST", "/api/apps", b'{"name": "\xff\xfe", "repo_path": "repos/x"}'),
+        ("POST", "/api/auth/logout", b'{"\xc3": 1}'),
+        ("PATCH", "/api/me/notification-preferences", b'{"email_enabled\xe2\x82": true}'),
+    ],
+)
+def test_invalid_utf8_inside_a_json_body_is_a_400_not_a_500(
+    env: Env, method: str, path: str, raw: bytes
+) -> None:
+    admin = env.user("admin@example.com")
+    headers = {**env.headers(admin), "Content-Type": "application/json"}
+    response = env.client.request(method, path, headers=headers, content=raw)
+    assert _validation_fields(response) == ["body"]
+
+
+def test_openapi_documents_query_parameters_and_enveloped_response_schemas(env: Env) -> None:
+    paths = env.client.get("/api/openapi.json").json()["paths"]
+
+    def query_names(path: str, method: str) -> set[str]:
+        params = paths[path][method].get("parameters", [])
+        return {p["name"] for p in params if p["in"] == "query"}
+
+    def success_schema(path: str, method: str) -> dict[str, object]:
+        responses = paths[path][method]["responses"]
+        status = next(code for code in responses if code.startswith("2"))
+        schema: dict[str, object] = responses[status]["content"]["application/json"]["schema"]
+        return schema
+
+    assert query_names("/api/apps", "get") == {"page", "limit"}
+    assert query_names("/api/apps/{app_id}/audit", "get") >= {"entity_id", "action", "from", "to"}
+    assert query_names("/api/apps/{app_id}/jobs", "get") >= {"type", "state", "page"}
+    listed = success_schema("/api/apps", "get")
+    assert listed["required"] == ["data", "pagination"]
+    app_item = listed["properties"]["data"]["items"]  # type: ignore[index]
+    assert {"id", "settings", "my_role"} <= set(app_item["properties"])
+    created = success_schema("/api/apps", "post")
+    assert "repo_path" in created["properties"]["data"]["properties"]  # type: ignore[index]
+    me = success_schema("/api/me", "get")
+    assert "memberships" in me["properties"]["data"]["properties"]  # type: ignore[index]
+    errors = paths["/api/apps/{app_id}"]["get"]["responses"]["400"]["content"]
+    assert set(errors["application/json"]["schema"]["properties"]) == {"error"}
+    logout = success_schema("/api/auth/logout", "post")
+    assert logout["properties"]["data"]["properties"] == {"message": {"type": "string"}}  # type: ignore[index]

@@ -7,13 +7,17 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import pytest
+from dependency_injector import providers
 
+from conman_domain.gitmodel import ZERO_OID, FileAction, RepoRef
 from conman_domain.model import CommitMode
+from conman_domain.ports.git import GitPort
 from conman_domain.usecases.apps import repo_ref
+from conman_domain.usecases.workspace_context import WorkspaceDeps
 from tests.http.changeset_world import World, changeset_world
 
 
@@ -324,3 +328,43 @@ def test_input_errors_come_before_the_ownership_check(world: World) -> None:
     assert world.call("POST", world.other, f"{url}/checkpoints", {"message": ""}).status_code == 400
     assert world.call("PATCH", world.other, url, {"title": "x" * 201}).status_code == 400
     assert world.call("PATCH", world.other, url, {"title": "x"}).status_code == 403
+
+
+class _RacingGit:
+    """Git whose every autosave commit loses its compare-and-swap to a concurrent writer."""
+
+    def __init__(self, real: GitPort) -> None:
+        self._real = real
+        self.attempts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def commit_files(self, repo: RepoRef, **kw: Any) -> str:
+        self.attempts += 1
+        current = self._real.resolve(repo, kw["ref"])
+        noise = FileAction(action="create", path=f"noise/{self.attempts}.txt", content=b"n")
+        self._real.commit_files(
+            repo, ref=kw["ref"], parent=current or kw["parent"],
+            expected_old=current or ZERO_OID, actions=[noise], message="noise",
+            author=kw["author"],
+        )  # fmt: skip
+        return self._real.commit_files(repo, **kw)
+
+
+def test_a_write_that_keeps_losing_the_compare_and_swap_is_a_conflict(world: World) -> None:
+    container = world.env.container
+    racing = _RacingGit(container.git())
+    deps = WorkspaceDeps(
+        repos=container.repositories(), git=cast(GitPort, racing), clock=container.clock(),
+        ids=container.ids(), audit=container.audit_trail(), sleep=lambda _: None,
+    )  # fmt: skip
+    container.workspace_deps.override(providers.Object(deps))
+    try:
+        response = _put(world, "a.txt")
+    finally:
+        container.workspace_deps.reset_override()
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    assert racing.attempts == 10
+    assert _read(world, path="a.txt").status_code == 404

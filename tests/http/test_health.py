@@ -123,3 +123,14 @@ def test_the_real_memory_container_reports_ok_after_a_heartbeat(tmp_path: Path) 
         after = real.get("/api/health")
     assert after.status_code == 200
     assert after.json()["status"] == "ok"
+
+
+def test_head_probe_answers_the_health_status_without_a_body(
+    client: Client, harness: Harness
+) -> None:
+    ok = client.head("/api/health")
+    assert ok.status_code == 200
+    assert ok.content == b""
+    assert ok.headers["x-request-id"]
+    harness.store.down = True
+    assert client.head("/api/health").status_code == 503
