@@ -47,6 +47,7 @@ from conman_adapters.store import (
 )
 from conman_adapters.store.repositories import Repositories, StoreRunnerHeartbeats
 from conman_adapters.system import SystemClock, SystemIds
+from conman_domain.errors import Validation
 from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.git import GitPort
 from conman_domain.ports.health import RunnerHeartbeatPort, StoreHealthPort
@@ -148,7 +149,7 @@ def _build_mailer(settings: Settings, clock: ClockPort) -> MailerPort:
     )
 
 
-def _build_cipher(settings: Settings) -> CipherPort:
+def _master_keys(settings: Settings) -> dict[int, str]:
     if settings.secrets_master_key is None:
         raise ConfigError("CONMAN_SECRETS_MASTER_KEY", "is not set (embedded keys not loaded)")
     keys = {settings.secrets_master_key_version: settings.secrets_master_key}
@@ -160,6 +161,29 @@ def _build_cipher(settings: Settings) -> CipherPort:
                 "is required with CONMAN_SECRETS_PREVIOUS_MASTER_KEY",
             )
         keys[settings.secrets_previous_master_key_version] = previous
+    return keys
+
+
+def _build_cipher(settings: Settings) -> CipherPort:
+    return AesGcmCipher(_master_keys(settings), current=settings.secrets_master_key_version)
+
+
+def _rotation_cipher(settings: Settings, new_version: int) -> CipherPort:
+    """The cipher of ``conman secrets rotate-master-key`` (``RotateMasterKey``): the
+    current and previous keys plus ``CONMAN_SECRETS_NEW_MASTER_KEY`` as ``v<new_version>``
+    (DOMAIN.md §15.4). Checked before the store is opened."""
+    if settings.secrets_new_master_key is None:
+        raise ConfigError(
+            "CONMAN_SECRETS_NEW_MASTER_KEY", "is required by conman secrets rotate-master-key"
+        )
+    keys = _master_keys(settings)
+    if new_version in keys:
+        # Adding it would replace a configured key in the key ring.
+        raise Validation(
+            f"--new-version {new_version} must differ from the current and previous master "
+            f"key versions ({', '.join(f'v{v}' for v in sorted(keys))})"
+        )
+    keys[new_version] = settings.secrets_new_master_key
     return AesGcmCipher(keys, current=settings.secrets_master_key_version)
 
 
@@ -291,6 +315,8 @@ class Container(containers.DeclarativeContainer):
     mailer = providers.Singleton(_build_mailer, settings, clock)
     cipher = providers.Singleton(_build_cipher, settings)
     tokens = providers.Singleton(_build_tokens, settings)
+    # ``conman secrets rotate-master-key``: ``rotation_cipher(new_version=N)``.
+    rotation_cipher = providers.Factory(_rotation_cipher, settings)
     hasher = providers.Singleton(Argon2Hasher)
 
     health = providers.Factory(_health, store, git, heartbeats, clock, version)

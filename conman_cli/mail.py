@@ -16,7 +16,7 @@ __all__ = ["mail"]
 
 def _as_dict(mail: MailFile) -> dict[str, Any]:
     return {
-        "date": mail.date.isoformat() if mail.date else None,
+        "date": mail.date,  # emit renders it like the API (UTC, ms, Z)
         "sender": mail.sender,
         "recipient": mail.recipient,
         "subject": mail.subject,

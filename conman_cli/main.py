@@ -31,6 +31,7 @@ OPTIONAL_COMMANDS = (
     ("conman_cli.invites", "invites"),
     ("conman_cli.audit", "audit"),
     ("conman_cli.jobs", "jobs"),
+    ("conman_cli.secrets", "secrets"),
 )
 
 

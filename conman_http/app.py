@@ -31,6 +31,7 @@ from conman_http.routes.diffs import DIFF_ROUTES
 from conman_http.routes.files import FILE_ROUTES
 from conman_http.routes.jobs import JOB_ROUTES
 from conman_http.routes.overrides import OVERRIDE_ROUTES
+from conman_http.routes.queue import QUEUE_ROUTES
 from conman_http.routes.workspaces import WORKSPACE_ROUTES
 
 __all__ = ["create_app"]
@@ -96,6 +97,7 @@ def create_app(
             *IDENTITY_ROUTES,
             *JOB_ROUTES,
             *CHANGESET_ROUTES,
+            *QUEUE_ROUTES,
             *COMMENT_ROUTES,
             *OVERRIDE_ROUTES,
             *WORKSPACE_ROUTES,

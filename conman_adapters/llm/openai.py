@@ -74,7 +74,7 @@ class OpenAiCompatibleLlm(LlmPort):
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 body = response.read()
         except urllib.error.HTTPError as exc:
-            raise AiUnavailable(f"the LLM provider answered HTTP {exc.code}") from None
+            raise AiUnavailable(f"the LLM provider answered HTTP {exc.code}") from exc
         except TimeoutError as exc:
             raise AiUnavailable("the LLM provider timed out") from exc
         except (urllib.error.URLError, OSError) as exc:

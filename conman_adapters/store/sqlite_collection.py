@@ -27,7 +27,7 @@ from conman_adapters.store.sqlite_sql import (
     encode_doc,
     restore_datetimes,
 )
-from conman_domain.errors import Conflict, ServiceUnavailable
+from conman_domain.errors import Conflict, Internal, ServiceUnavailable
 
 __all__ = ["SqliteCollection", "SqliteConnections", "sqlite_errors"]
 
@@ -42,9 +42,13 @@ def _to_doc(text: str) -> Doc:
     return doc
 
 
-def _wrapped(exc: sqlite3.Error, what: str) -> Conflict | ServiceUnavailable:
+def _wrapped(exc: sqlite3.Error, what: str) -> Conflict | Internal | ServiceUnavailable:
     if isinstance(exc, sqlite3.IntegrityError):
-        return Conflict(f"duplicate key in {what}")
+        if "UNIQUE constraint failed" in str(exc):
+            return Conflict(f"duplicate key in {what}")
+        # Any other integrity error (a datatype mismatch, e.g. an OFFSET beyond 64 bits)
+        # is a bug in the caller, not a duplicate and not an outage.
+        return Internal(f"sqlite rejected {what}: {exc}")
     return ServiceUnavailable(f"sqlite store failed on {what}: {exc}")
 
 

@@ -44,6 +44,7 @@ from conman_domain.model import (
     MutableEntity,
     NotificationOutbox,
     NotificationPreference,
+    OverrideSnapshot,
     PasswordResetToken,
     ProfileRevision,
     Release,
@@ -51,6 +52,7 @@ from conman_domain.model import (
     Review,
     RevokedToken,
     RuntimeProfile,
+    SecretRecord,
     TempEnvironment,
     UsedApprovalToken,
     User,
@@ -221,6 +223,20 @@ class RuntimeProfileRepoPort(MutableRepoPort[RuntimeProfile], Protocol):
 class ProfileRevisionRepoPort(EntityRepoPort[ProfileRevision], Protocol):
     """``runtime_profile_revisions``: U{runtime_profile_id, revision_number}."""
 
+    def rewrap_secrets(
+        self,
+        revision_id: str,
+        expected: Mapping[str, SecretRecord],
+        rewrapped: Mapping[str, SecretRecord],
+    ) -> None:
+        """Replace the snapshot's secret records by ``rewrapped`` (the same keys) if every
+        stored record still has the ``kid`` and ``wrapped_dek`` of ``expected``.
+
+        The one write to a stored revision (DOMAIN.md §15.7, master-key rewrap). A lost
+        race → ``Conflict``; a missing revision → ``NotFound``.
+        """
+        ...
+
 
 class DriftAcknowledgementRepoPort(EntityRepoPort[DriftAcknowledgement], Protocol):
     """``drift_acknowledgements``: U{environment_id, profile_revision_id, defaults_revision_id}."""
@@ -244,6 +260,16 @@ class ChangesetRepoPort(MutableRepoPort[Changeset], Protocol):
 
 class ChangesetRevisionRepoPort(EntityRepoPort[ChangesetRevision], Protocol):
     """``changeset_revisions``: U{changeset_id, revision_number}."""
+
+    def rewrap_overrides(self, revision_id: str, snapshot: Sequence[OverrideSnapshot]) -> None:
+        """Replace ``profile_overrides_snapshot`` by ``snapshot`` (the same content with
+        rewrapped secret records; master-key rewrap, DOMAIN.md §15.4).
+
+        Not a compare-and-set: revisions have no version and nothing else writes them, and
+        a rewrap is deterministic (RFC 3394), so concurrent rotations to the same key write
+        the same bytes. A missing revision → ``NotFound``.
+        """
+        ...
 
 
 class ReviewRepoPort(EntityRepoPort[Review], Protocol):

@@ -231,6 +231,9 @@ class AuthService:
         self._d.audit.record(actor, "user.password_reset_requested", app_id=None, entity_id=user.id)
 
     def reset_password(self, token: str, new_password: str, actor: Actor) -> None:
+        # The policy needs no loaded data, so it is body validation (API.md §1.4 step 9)
+        # and runs before the token lookup (step 10).
+        check_password_policy(new_password, "new_password")
         tokens = self._d.repos.password_reset_tokens
         record = tokens.find_one({"token_hash": hash_link_token(token)})
         if record is None or record.used_at is not None:
@@ -238,7 +241,6 @@ class AuthService:
         now = self._d.clock.now()
         if now >= record.expires_at:
             raise TokenExpired("reset token has expired")
-        check_password_policy(new_password, "new_password")
         try:
             tokens.set_fields(record.id, record.version, {"used_at": now})
         except Conflict as exc:

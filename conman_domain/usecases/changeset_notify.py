@@ -80,9 +80,12 @@ def _emit(  # noqa: PLR0917
         actor_name="" if actor is None else actor.name,
         link_url=f"{deps.public_url}/apps/{app.id}/changesets/{changeset.id}",
     )
+    # The recipients' users in one query (one outbox insert per recipient remains).
+    ids = sorted(set(recipients))
+    users = {u.id: u for u in repos.users.all({"id": {"$in": ids}})} if ids else {}
     queued = 0
     for user_id in recipients:
-        user = repos.users.find_one({"id": user_id})
+        user = users.get(user_id)
         if user is None:
             continue
         doc = queue_mail(

@@ -8,6 +8,7 @@ Nothing here writes: no store document, no ref, no audit event.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
@@ -55,6 +56,8 @@ CHAT_MESSAGE_MAX = 4000
 CHAT_FILES_MAX = 20
 FOCUS_MAX = 20
 FOCUS_ITEM_MAX = 200
+# A binary file's header line; content lines always start with " ", "+", "-" or "\\".
+_BINARY_LINE = re.compile(r"^Binary files .* differ$", re.MULTILINE)
 
 
 class ReviewAidsRepos(Protocol):
@@ -146,7 +149,8 @@ class ReviewAids:
         return DiffRange(changeset=cs, base_sha=base, head_sha=head)
 
     def raw_diff(self, app: App, changeset_id: str) -> RawDiff:
-        """Unified diff (3 context lines) with per-file stats; ``old_path`` on renames."""
+        """Unified diff (3 context lines) with per-file stats; ``old_path`` on renames;
+        a binary file reads "Binary files differ" (API.md §9)."""
         rng = self.diff_range(app, changeset_id)
         result = self._git.diff(repo_ref(app), rng.base_sha, rng.head_sha)
         stats = [
@@ -159,7 +163,10 @@ class ReviewAids:
             for f in result.files
         ]
         return RawDiff(
-            base_sha=rng.base_sha, head_sha=rng.head_sha, patch=result.patch, stats=stats
+            base_sha=rng.base_sha,
+            head_sha=rng.head_sha,
+            patch=_BINARY_LINE.sub("Binary files differ", result.patch),
+            stats=stats,
         )
 
     def semantic_diff(self, app: App, changeset_id: str) -> SemanticDiff:

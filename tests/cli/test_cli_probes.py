@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -50,3 +51,14 @@ def test_cli_json_timestamps_use_the_api_format_with_milliseconds_and_z(
     found = [pair for output in outputs for pair in timestamps(output)]
     assert {key for key, _ in found} >= {"created_at", "updated_at", "expires_at"}
     assert [pair for pair in found if not API_TIMESTAMP.fullmatch(pair[1])] == []
+
+
+def test_mail_list_json_dates_use_the_api_format_in_utc(runner: CliRunner, workdir: Path) -> None:
+    outbox = workdir / "conman-data" / "mail"
+    outbox.mkdir(parents=True)
+    (outbox / "20261128T113946.000000Z-abc.eml").write_text(
+        "From: conman@localhost\nTo: bob@example.com\nSubject: Hello\n"
+        "Date: Sat, 28 Nov 2026 12:39:46 +0100\n\nbody\n"
+    )
+    listed = run_json(runner, "mail", "list")
+    assert [m["date"] for m in listed["mails"]] == ["2026-11-28T11:39:46.000Z"]  # type: ignore[index]

@@ -48,7 +48,7 @@ def test_mail_list_json_shows_every_mail_of_the_default_data_dir_oldest_first(
     ]
     first = payload["mails"][0]
     assert first["sender"] == "conman@localhost"
-    assert first["date"] == "2026-03-01T09:01:00+00:00"
+    assert first["date"] == "2026-03-01T09:01:00.000Z"
     assert Path(first["path"]).is_file()
 
 

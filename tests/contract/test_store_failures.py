@@ -11,7 +11,7 @@ import pytest
 from store_backends import free_port
 
 from conman_adapters.store import MongoStore, SqliteStore
-from conman_domain.errors import ServiceUnavailable
+from conman_domain.errors import Conflict, Internal, ServiceUnavailable
 
 
 def test_unreachable_mongodb_is_service_unavailable_not_a_driver_error() -> None:
@@ -53,3 +53,15 @@ def test_sqlite_data_survives_a_process_restart(tmp_path: Path) -> None:
     store = SqliteStore(db)
     assert store.collection("users").find_one({"email": "x@y"}) == {"_id": "a" * 24, "email": "x@y"}
     store.close()
+
+
+def test_sqlite_integrity_errors_other_than_duplicates_are_not_reported_as_conflicts(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "c.db")
+    users = store.collection("users")
+    users.insert_one({"_id": "a" * 24, "email": "x@y"})
+    with pytest.raises(Conflict):
+        users.insert_one({"_id": "a" * 24, "email": "z@y"})
+    with pytest.raises(Internal):
+        users.find({}, skip=2**70, limit=1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,17 @@ def _jobs_flows(w: World) -> None:
     assert queue.claim("w/9", clock.now(), 60) is not None
 
 
+def _background(w: World) -> None:
+    """What the in-process runner and the sweep run: heartbeat with the queue-depth
+    gauges, claims of any type, the outbox drain and the TTL purge."""
+    w.env.container.job_runner()._beat()
+    w.env.clock.advance(minutes=10)
+    while w.queue.claim("w/bg", w.env.clock.now(), 60) is not None:
+        pass
+    w.env.container.outbox_drain()()
+    w.repos.purge_expired(w.env.clock.now() + timedelta(days=40))
+
+
 def _changeset_flows(w: World) -> None:
     changeset_id = w.approved()
     _ok(w.call("POST", w.author, f"/changesets/{changeset_id}/queue"))
@@ -208,12 +220,14 @@ def test_every_statement_of_the_main_flows_is_served_by_an_index(
     _identity_flows(world)
     _jobs_flows(world)
     _changeset_flows(world)
+    _background(world)
     store = world.repos.store
     assert isinstance(store, SqliteStore)
     statements = _queries(recorder.statements)
     touched = {m.group(1) for s in statements for m in re.finditer(r'"c_([a-z_]+)"', s)}
     assert {"users", "app_memberships", "changesets", "jobs", "audit_events"} <= touched
     assert {"invites", "notification_outbox", "job_logs", "changeset_reviews"} <= touched
+    assert {"job_runner_heartbeats", "password_reset_tokens", "revoked_tokens"} <= touched
     assert full_scans(Path(store.path), statements) == {}
 
 

@@ -173,6 +173,11 @@ def test_an_author_edits_submits_fixes_and_gets_a_changeset_approved_and_queued(
     queued = flow.call("POST", admin, f"/changesets/{changeset['id']}/queue")
     assert queued["state"] == "queued"
     assert queued["queue_position"] == 1
+    queue = flow.client.get(f"/api/apps/{flow.app_id}/queue", headers=rita)
+    assert queue.status_code == 200, queue.text
+    assert [(q["changeset_id"], q["queue_position"]) for q in queue.json()["data"]] == [
+        (changeset["id"], 1)
+    ]
     view = flow.call("GET", admin, f"/workspaces/{workspace['id']}")
     assert view["dirty"] is False
     assert view["head_sha"] == queued["head_sha"]

@@ -204,3 +204,10 @@ def test_openapi_documents_query_parameters_and_enveloped_response_schemas(env: 
     assert set(errors["application/json"]["schema"]["properties"]) == {"error"}
     logout = success_schema("/api/auth/logout", "post")
     assert logout["properties"]["data"]["properties"] == {"message": {"type": "string"}}  # type: ignore[index]
+
+
+def test_reset_password_checks_the_password_policy_before_looking_up_the_token(env: Env) -> None:
+    response = env.client.post(
+        "/api/auth/reset-password", json={"token": "unknown-token", "new_password": "short"}
+    )
+    assert _validation_fields(response) == ["new_password"]

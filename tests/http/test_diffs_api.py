@@ -89,7 +89,7 @@ def test_binary_files_and_renames_are_reported_in_the_raw_diff(world: World) -> 
     stats = {s["path"]: s for s in data["stats"]}
     assert stats["pages/start.json"]["old_path"] == "pages/home.json"
     assert stats["assets/logo.png"]["additions"] == 0
-    assert "Binary files" in data["patch"]
+    assert "\nBinary files differ\n" in data["patch"]
     semantic = _diff(world, cs.json()["data"]["id"], mode="semantic")
     moved = [c for c in semantic["changes"] if c["operation"] == "moved"]
     assert moved[0]["filePath"] == "pages/start.json"

@@ -11,11 +11,14 @@ from conman_adapters.store.repositories.audit import StoreAuditRepository
 from conman_adapters.store.repositories.base import MutableStoreRepository, StoreRepository
 from conman_adapters.store.repositories.heartbeats import StoreRunnerHeartbeats
 from conman_adapters.store.repositories.jobs import StoreJobQueue
+from conman_adapters.store.repositories.revisions import (
+    StoreChangesetRevisions,
+    StoreProfileRevisions,
+)
 from conman_domain.model import (
     App,
     Changeset,
     ChangesetProfileOverride,
-    ChangesetRevision,
     Comment,
     CommentRevision,
     Deployment,
@@ -29,7 +32,6 @@ from conman_domain.model import (
     NotificationOutbox,
     NotificationPreference,
     PasswordResetToken,
-    ProfileRevision,
     Release,
     ReleaseChangeset,
     Review,
@@ -104,9 +106,7 @@ class Repositories:
         self.apps: AppRepoPort = mut("apps", App)
         self.environments: EnvironmentRepoPort = mut("environments", Environment)
         self.runtime_profiles: RuntimeProfileRepoPort = mut("runtime_profiles", RuntimeProfile)
-        self.profile_revisions: ProfileRevisionRepoPort = StoreRepository(
-            store, "runtime_profile_revisions", ProfileRevision
-        )
+        self.profile_revisions: ProfileRevisionRepoPort = StoreProfileRevisions(store)
         self.drift_acknowledgements: DriftAcknowledgementRepoPort = StoreRepository(
             store, "drift_acknowledgements", DriftAcknowledgement
         )
@@ -118,9 +118,7 @@ class Repositories:
         )
         self.workspaces: WorkspaceRepoPort = mut("workspaces", Workspace)
         self.changesets: ChangesetRepoPort = mut("changesets", Changeset)
-        self.changeset_revisions: ChangesetRevisionRepoPort = StoreRepository(
-            store, "changeset_revisions", ChangesetRevision
-        )
+        self.changeset_revisions: ChangesetRevisionRepoPort = StoreChangesetRevisions(store)
         self.reviews: ReviewRepoPort = StoreRepository(store, "changeset_reviews", Review)
         self.comments: CommentRepoPort = mut("changeset_comments", Comment)
         self.comment_revisions: CommentRevisionRepoPort = StoreRepository(
@@ -147,7 +145,9 @@ class Repositories:
         self.store.ensure_indexes(INDEXES)
 
     def purge_expired(self, now: datetime | None = None) -> int:
-        """Apply TTL indexes on backends without native TTL (called by the sweep)."""
+        """Apply TTL indexes on backends without native TTL; called by the job runner's
+        poll hook (``PeriodicTtlPurge``, every ``CONMAN_TEMP_ENV_SWEEP_INTERVAL_S``) and by
+        ``conman db init``."""
         return self.store.purge_expired(INDEXES, now or self._clock.now())
 
 
