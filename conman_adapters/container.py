@@ -31,6 +31,7 @@ from conman_adapters.job_wiring import (
     build_job_queue,
     build_job_runner,
     build_jobs_service,
+    build_ttl_purge,
 )
 from conman_adapters.llm import OpenAiCompatibleLlm
 from conman_adapters.localgit import LocalGit
@@ -336,6 +337,8 @@ class Container(containers.DeclarativeContainer):
     identity = providers.Singleton(_identity, identity_deps, git, metrics)
     # The job runner's ``on_poll`` hook: ``container.outbox_drain()()`` (DOMAIN.md §18.2).
     outbox_drain = providers.Singleton(_outbox_drain, repositories, mailer, clock)
+    # The other ``on_poll`` hook: TTL indexes on SQLite and memory (DOMAIN.md §20).
+    ttl_purge = providers.Singleton(build_ttl_purge, settings, repositories, clock)
 
     # Jobs (DOMAIN.md §17): the queue, the sandbox, the handlers and the runner.
     job_queue = providers.Singleton(build_job_queue, repositories)
@@ -366,6 +369,7 @@ class Container(containers.DeclarativeContainer):
         command_runner,
         metrics,
         outbox_drain,
+        ttl_purge,
     )
 
 

@@ -3,11 +3,15 @@ the jobs use cases and the runner (DOMAIN.md §17; ``conman_adapters.container``
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Sequence
+
 from conman_adapters.config import Settings
 from conman_adapters.jobs import JobHandler, JobRunner
 from conman_adapters.metrics import ConmanMetrics
 from conman_adapters.runner import SubprocessRunner
 from conman_adapters.store.repositories import Repositories
+from conman_domain.errors import ConmanError
 from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.health import RunnerHeartbeatPort
 from conman_domain.ports.ids import IdPort
@@ -16,6 +20,7 @@ from conman_domain.usecases.audit import AuditTrail
 from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.jobs import JobsService
 from conman_domain.usecases.outbox import OutboxDrain
+from conman_domain.usecases.ttl_purge import PeriodicTtlPurge
 
 __all__ = [
     "build_command_runner",
@@ -23,7 +28,11 @@ __all__ = [
     "build_job_queue",
     "build_job_runner",
     "build_jobs_service",
+    "build_poll_hook",
+    "build_ttl_purge",
 ]
+
+logger = logging.getLogger("conman.jobs")
 
 
 def build_job_queue(repositories: Repositories) -> JobQueuePort:
@@ -60,6 +69,30 @@ def build_jobs_service(
     )
 
 
+def build_ttl_purge(
+    settings: Settings, repositories: Repositories, clock: ClockPort
+) -> PeriodicTtlPurge:
+    """TTL indexes on SQLite and memory, at most every ``CONMAN_TEMP_ENV_SWEEP_INTERVAL_S``
+    (a no-op round trip on MongoDB, whose TTL is native)."""
+    return PeriodicTtlPurge(repositories, clock, float(settings.temp_env_sweep_interval_s))
+
+
+def build_poll_hook(hooks: Sequence[tuple[str, Callable[[], object]]]) -> Callable[[], None]:
+    """The runner's ``on_poll``: every named hook in order, each on every poll. A failing
+    hook is logged and does not keep the next ones (or the runner) from running."""
+
+    def on_poll() -> None:
+        for name, hook in hooks:
+            try:
+                hook()
+            except ConmanError as exc:
+                logger.warning("poll hook %s failed: %s", name, exc.message)
+            except Exception:
+                logger.exception("poll hook %s failed", name)
+
+    return on_poll
+
+
 def build_job_runner(  # noqa: PLR0917
     settings: Settings,
     queue: JobQueuePort,
@@ -69,10 +102,8 @@ def build_job_runner(  # noqa: PLR0917
     command_runner: SubprocessRunner,
     metrics: ConmanMetrics,
     outbox_drain: OutboxDrain,
+    ttl_purge: PeriodicTtlPurge,
 ) -> JobRunner:
-    def drain_outbox() -> None:
-        outbox_drain()
-
     return JobRunner(
         queue,
         handlers,
@@ -84,5 +115,5 @@ def build_job_runner(  # noqa: PLR0917
         timeouts={t: float(s) for t, s in settings.job_timeouts_s.items()},
         command_runner=command_runner,
         metrics=metrics,
-        on_poll=drain_outbox,
+        on_poll=build_poll_hook([("mail outbox drain", outbox_drain), ("ttl purge", ttl_purge)]),
     )

@@ -199,6 +199,8 @@ class RotateMasterKey:
                 except Conflict:
                     current = _reread(repo, entity.id)
                     continue
+                except NotFound:
+                    break  # deleted meanwhile (an override): nothing left to rewrap
                 counts.documents_updated += int(written)
                 counts.records_rewrapped += rewrap.rewrapped
                 counts.records_current += rewrap.current

@@ -1,8 +1,9 @@
-"""The release queue over HTTP: listing and reordering (DOMAIN.md §12.1; API.md §10)."""
+"""The release queue over HTTP: listing and reordering (DOMAIN.md §12.1; API.md §10).
+Races during a reorder are in ``test_queue_reorder_races.py``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ from dependency_injector import providers
 from conman_adapters.config import Settings
 from conman_adapters.container import Container, build_container
 from conman_adapters.store import MemoryStore
-from conman_domain.model import Changeset, ChangesetState, RevalidationStatus, User
+from conman_domain.model import Changeset, ChangesetState, RevalidationStatus
 from tests.http import identity_harness
 from tests.http.changeset_world import World, changeset_world
+from tests.http.queue_support import get_queue, insert_changeset, positions, reorder, three_queued
 from tests.http.store_spy import CountingStore
 
 QUEUE_ITEM_FIELDS = {
@@ -38,53 +40,13 @@ def w(tmp_path: Path) -> Iterator[World]:
         yield world
 
 
-def _insert(
-    w: World,
-    owner: User,
-    position: int | None,
-    state: ChangesetState = ChangesetState.QUEUED,
-    app_id: str | None = None,
-    **fields: Any,
-) -> Changeset:
-    """A changeset of ``owner`` on a fresh workspace, stored directly (fast setup)."""
-    ws = w.new_workspace(owner, f"ws/{owner.name}/{w.env.services.deps.ids.new_id()}")
-    now = w.env.clock.now()
-    return w.repos.changesets.insert(
-        Changeset(
-            id=w.env.services.deps.ids.new_id(), created_at=now, updated_at=now,
-            app_id=app_id or w.app_id, workspace_id=ws.id, author_user_id=owner.id,
-            created_by=owner.id, title=f"change at {position}", state=state,
-            queue_position=position if state is ChangesetState.QUEUED else None,
-            queued_at=now if state is ChangesetState.QUEUED else None, **fields,
-        )
-    )  # fmt: skip
-
-
-def _queue(w: World, user: User | None = None, **query: Any) -> Any:
-    return w.call("GET", user or w.author, "/queue", params=query)
-
-
-def _reorder(w: World, body: Any, user: User | None = None) -> Any:
-    return w.call("POST", user or w.cm, "/queue/reorder", body)
-
-
-def _positions(w: World) -> dict[str, int | None]:
-    found = w.repos.changesets.all({"app_id": w.app_id, "state": "queued"})
-    return {c.id: c.queue_position for c in found}
-
-
-def _three(w: World) -> list[str]:
-    """Queued changesets at positions 1, 2, 3 (ids in that order)."""
-    return [_insert(w, w.author, p).id for p in (1, 2, 3)]
-
-
 def test_the_queue_lists_only_queued_changesets_by_position(w: World) -> None:
-    third = _insert(w, w.author, 30)
-    first = _insert(w, w.other, 10)
-    second = _insert(w, w.author, 20)
-    _insert(w, w.author, None, ChangesetState.APPROVED)
-    _insert(w, w.other, None, ChangesetState.DRAFT)
-    response = _queue(w)
+    third = insert_changeset(w, w.author, 30)
+    first = insert_changeset(w, w.other, 10)
+    second = insert_changeset(w, w.author, 20)
+    insert_changeset(w, w.author, None, ChangesetState.APPROVED)
+    insert_changeset(w, w.other, None, ChangesetState.DRAFT)
+    response = get_queue(w)
     assert response.status_code == 200, response.text
     body = response.json()
     assert [i["changeset_id"] for i in body["data"]] == [first.id, second.id, third.id]
@@ -93,11 +55,11 @@ def test_the_queue_lists_only_queued_changesets_by_position(w: World) -> None:
 
 
 def test_a_queue_item_has_the_author_email_and_the_workspace_branch(w: World) -> None:
-    cs = _insert(
+    cs = insert_changeset(
         w, w.other, 7, head_sha="a" * 40, last_revalidation_status=RevalidationStatus.VALID,
         last_revalidation_job_id="b" * 24,
     )  # fmt: skip
-    item = _queue(w).json()["data"][0]
+    item = get_queue(w).json()["data"][0]
     assert set(item) == QUEUE_ITEM_FIELDS
     workspace = w.repos.workspaces.get(cs.workspace_id)
     assert item == {
@@ -120,18 +82,18 @@ def test_a_changeset_queued_through_the_api_appears_in_the_queue(w: World) -> No
     changeset_id = w.approved()
     queued = w.call("POST", w.author, f"/changesets/{changeset_id}/queue")
     assert queued.status_code == 200, queued.text
-    items = _queue(w, w.rev1).json()["data"]
+    items = get_queue(w, w.rev1).json()["data"]
     assert [(i["changeset_id"], i["queue_position"]) for i in items] == [(changeset_id, 1)]
     assert items[0]["workspace_branch"] == "ws/author/shop"
     assert items[0]["head_sha"] == w.changeset(changeset_id)["head_sha"]
 
 
 def test_the_queue_is_paginated_with_the_real_total(w: World) -> None:
-    ids = [_insert(w, w.author, p).id for p in range(1, 6)]
-    page_two = _queue(w, page=2, limit=2).json()
+    ids = [insert_changeset(w, w.author, p).id for p in range(1, 6)]
+    page_two = get_queue(w, page=2, limit=2).json()
     assert [i["changeset_id"] for i in page_two["data"]] == ids[2:4]
     assert page_two["pagination"] == {"page": 2, "limit": 2, "total": 5}
-    past_end = _queue(w, page=9, limit=2).json()
+    past_end = get_queue(w, page=9, limit=2).json()
     assert (past_end["data"], past_end["pagination"]["total"]) == ([], 5)
 
 
@@ -152,18 +114,18 @@ def test_another_apps_queue_is_not_listed(w: World) -> None:
             state=ChangesetState.QUEUED, queue_position=1,
         )
     )  # fmt: skip
-    mine = _insert(w, w.author, 1)
-    assert [i["changeset_id"] for i in _queue(w).json()["data"]] == [mine.id]
+    mine = insert_changeset(w, w.author, 1)
+    assert [i["changeset_id"] for i in get_queue(w).json()["data"]] == [mine.id]
 
 
 def test_reorder_sets_positions_to_index_times_1000_and_audits_the_maps(w: World) -> None:
-    first, second, third = _three(w)
+    first, second, third = three_queued(w)
     order = [third, first, second]
-    response = _reorder(w, {"ordered_changeset_ids": order})
+    response = reorder(w, {"ordered_changeset_ids": order})
     assert response.status_code == 200, response.text
     assert response.json() == {"data": {"reordered_count": 3}}
-    assert _positions(w) == {third: 0, first: 1000, second: 2000}
-    assert [i["changeset_id"] for i in _queue(w).json()["data"]] == order
+    assert positions(w) == {third: 0, first: 1000, second: 2000}
+    assert [i["changeset_id"] for i in get_queue(w).json()["data"]] == order
     event = w.repos.audit.chain(w.app_id)[-1]
     assert (event.action, event.entity_type, event.entity_id) == (
         "queue.reordered",
@@ -176,18 +138,18 @@ def test_reorder_sets_positions_to_index_times_1000_and_audits_the_maps(w: World
 
 
 def test_a_reordered_queue_still_takes_newcomers_after_the_highest_position(w: World) -> None:
-    first, second = _insert(w, w.author, 1).id, _insert(w, w.author, 2).id
-    assert _reorder(w, {"ordered_changeset_ids": [second, first]}).status_code == 200
+    first, second = insert_changeset(w, w.author, 1).id, insert_changeset(w, w.author, 2).id
+    assert reorder(w, {"ordered_changeset_ids": [second, first]}).status_code == 200
     changeset_id = w.approved()
     queued = w.call("POST", w.author, f"/changesets/{changeset_id}/queue")
     assert queued.json()["data"]["queue_position"] == 1001
-    order = [i["changeset_id"] for i in _queue(w).json()["data"]]
+    order = [i["changeset_id"] for i in get_queue(w).json()["data"]]
     assert order == [second, first, changeset_id]
 
 
 def test_reordering_an_empty_queue_with_no_ids_changes_nothing(w: World) -> None:
     before = w.audit_actions()
-    response = _reorder(w, {"ordered_changeset_ids": []})
+    response = reorder(w, {"ordered_changeset_ids": []})
     assert response.json() == {"data": {"reordered_count": 0}}
     assert w.audit_actions() == before
 
@@ -212,149 +174,49 @@ BAD_BODIES: dict[str, Callable[[list[str], str], Any]] = {
 def test_a_reorder_that_is_not_an_exact_permutation_is_rejected_without_writes(
     w: World, case: str
 ) -> None:
-    ids = _three(w)
-    draft = _insert(w, w.author, None, ChangesetState.DRAFT).id
-    before, actions = _positions(w), w.audit_actions()
-    response = _reorder(w, BAD_BODIES[case](ids, draft))
+    ids = three_queued(w)
+    draft = insert_changeset(w, w.author, None, ChangesetState.DRAFT).id
+    before, actions = positions(w), w.audit_actions()
+    response = reorder(w, BAD_BODIES[case](ids, draft))
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "validation_error"
     assert error["details"]["fields"], error
-    assert _positions(w) == before
+    assert positions(w) == before
     assert w.audit_actions() == actions
 
 
 def test_a_missing_id_is_named_in_the_error(w: World) -> None:
-    ids = _three(w)
-    error = _reorder(w, {"ordered_changeset_ids": ids[:2]}).json()["error"]
+    ids = three_queued(w)
+    error = reorder(w, {"ordered_changeset_ids": ids[:2]}).json()["error"]
     assert any(ids[2] in f["message"] for f in error["details"]["fields"]), error
-
-
-class RacingRepo:
-    """The changesets repository with ``hook(n)`` run before the n-th ``set_fields``
-    (0-based): a concurrent writer acting between the reorder's writes."""
-
-    def __init__(self, inner: Any, hook: Callable[[int], None]) -> None:
-        self.inner = inner
-        self.hook = hook
-        self.calls = 0
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-    def set_fields(self, entity_id: str, expected_version: int, changes: Mapping[str, Any]) -> int:
-        self.calls += 1
-        self.hook(self.calls - 1)
-        result: int = self.inner.set_fields(entity_id, expected_version, changes)
-        return result
-
-
-def _race(w: World, monkeypatch: pytest.MonkeyPatch, hook: Callable[[int], None]) -> RacingRepo:
-    racing = RacingRepo(w.repos.changesets, hook)
-    monkeypatch.setattr(w.repos, "changesets", racing)
-    return racing
-
-
-def test_a_change_between_the_passes_restores_every_position_and_answers_409(
-    w: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ids = _three(w)
-    inner = w.repos.changesets
-
-    def concurrent_edit(n: int) -> None:
-        if n == 3:  # pass 1 wrote the three temporary positions
-            current = inner.get(ids[1])
-            inner.set_fields(ids[1], current.version, {"title": "edited meanwhile"})
-
-    before, actions = _positions(w), w.audit_actions()
-    racing = _race(w, monkeypatch, concurrent_edit)
-    response = _reorder(w, {"ordered_changeset_ids": list(reversed(ids))})
-    assert response.status_code == 409, response.text
-    assert response.json()["error"]["code"] == "conflict"
-    assert racing.calls > 4  # two passes started, then the restoring writes
-    assert _positions(w) == before
-    assert inner.get(ids[1]).title == "edited meanwhile"
-    assert w.audit_actions() == actions
-
-
-def test_a_changeset_moved_in_the_meantime_is_not_overwritten_by_the_restore(
-    w: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ids = _three(w)
-    inner = w.repos.changesets
-
-    def concurrent_move(n: int) -> None:
-        if n == 2:  # after the first two temporary writes: someone moves the first
-            current = inner.get(ids[0])
-            inner.set_fields(ids[0], current.version, {"queue_position": 50})
-
-    _race(w, monkeypatch, concurrent_move)
-    response = _reorder(w, {"ordered_changeset_ids": ids})
-    assert response.status_code == 409
-    assert _positions(w) == {ids[0]: 50, ids[1]: 2, ids[2]: 3}
-
-
-def test_a_newcomer_during_the_reorder_is_a_conflict_and_nothing_changes(
-    w: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ids = _three(w)
-    newcomer: list[str] = []
-
-    def concurrent_queue(n: int) -> None:
-        if n == 0:
-            newcomer.append(_insert(w, w.other, 4).id)
-
-    before, actions = _positions(w), w.audit_actions()
-    _race(w, monkeypatch, concurrent_queue)
-    response = _reorder(w, {"ordered_changeset_ids": ids})
-    assert response.status_code == 409
-    assert "conflict: " in response.json()["error"]["message"]
-    assert _positions(w) == {**before, newcomer[0]: 4}
-    assert w.audit_actions() == actions
-
-
-def test_a_changeset_leaving_the_queue_before_its_write_is_a_conflict(
-    w: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    ids = _three(w)
-    inner = w.repos.changesets
-
-    def concurrent_release(n: int) -> None:
-        if n == 1:
-            current = inner.get(ids[2])
-            changes = {"state": "conflicted", "queue_position": None, "is_open": True}
-            inner.set_fields(ids[2], current.version, changes)
-
-    _race(w, monkeypatch, concurrent_release)
-    assert _reorder(w, {"ordered_changeset_ids": ids}).status_code == 409
-    assert _positions(w) == {ids[0]: 1, ids[1]: 2}
 
 
 @pytest.mark.parametrize("who", ["author", "rev1", "cm", "admin"])
 def test_every_member_lists_the_queue(w: World, who: str) -> None:
-    _insert(w, w.author, 1)
-    assert _queue(w, getattr(w, who)).status_code == 200
+    insert_changeset(w, w.author, 1)
+    assert get_queue(w, getattr(w, who)).status_code == 200
 
 
 def test_a_stranger_cannot_list_the_queue(w: World) -> None:
-    assert _queue(w, w.stranger).status_code == 403
+    assert get_queue(w, w.stranger).status_code == 403
 
 
 @pytest.mark.parametrize("who", ["author", "other", "rev1", "stranger"])
 def test_users_and_reviewers_cannot_reorder_even_with_a_bad_body(w: World, who: str) -> None:
-    ids = _three(w)
-    before = _positions(w)
-    assert _reorder(w, {"ordered_changeset_ids": ids}, getattr(w, who)).status_code == 403
-    assert _reorder(w, {"bogus": 1}, getattr(w, who)).status_code == 403
-    assert _positions(w) == before
+    ids = three_queued(w)
+    before = positions(w)
+    assert reorder(w, {"ordered_changeset_ids": ids}, getattr(w, who)).status_code == 403
+    assert reorder(w, {"bogus": 1}, getattr(w, who)).status_code == 403
+    assert positions(w) == before
 
 
 @pytest.mark.parametrize("who", ["cm", "admin"])
 def test_config_managers_and_admins_reorder(w: World, who: str) -> None:
-    ids = _three(w)
-    response = _reorder(w, {"ordered_changeset_ids": ids[::-1]}, getattr(w, who))
+    ids = three_queued(w)
+    response = reorder(w, {"ordered_changeset_ids": ids[::-1]}, getattr(w, who))
     assert response.status_code == 200, response.text
-    assert _positions(w)[ids[2]] == 0
+    assert positions(w)[ids[2]] == 0
 
 
 @pytest.fixture
@@ -379,7 +241,7 @@ def counted(
 
 def _listing_calls(w: World, spy: CountingStore) -> tuple[int, dict[str, int]]:
     spy.calls.clear()
-    response = _queue(w, w.admin, limit=100)
+    response = get_queue(w, w.admin, limit=100)
     assert response.status_code == 200, response.text
     return len(response.json()["data"]), dict(spy.calls)
 
@@ -389,10 +251,10 @@ def test_listing_the_queue_reads_users_and_workspaces_once_whatever_its_length(
 ) -> None:
     w, spy = counted
     for position in range(1, 4):
-        _insert(w, w.author if position % 2 else w.other, position)
+        insert_changeset(w, w.author if position % 2 else w.other, position)
     few, few_calls = _listing_calls(w, spy)
     for position in range(4, 13):
-        _insert(w, w.author if position % 2 else w.other, position)
+        insert_changeset(w, w.author if position % 2 else w.other, position)
     many, many_calls = _listing_calls(w, spy)
     assert (few, many) == (3, 12)
     assert many_calls == few_calls
