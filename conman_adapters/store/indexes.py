@@ -1,7 +1,8 @@
 """Every index of DOMAIN.md §20, as data (one ``IndexSpec`` per index).
 
 TTL indexes are native on MongoDB; SQLite and memory apply them with
-``DocumentStore.purge_expired`` (run by the sweep and by ``conman db init``).
+``DocumentStore.purge_expired``, called by the job runner's poll hook at most every
+``CONMAN_TEMP_ENV_SWEEP_INTERVAL_S`` (``PeriodicTtlPurge``) and by ``conman db init``.
 """
 
 from __future__ import annotations

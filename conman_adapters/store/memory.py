@@ -2,8 +2,9 @@
 
 Every operation holds one store-wide lock, so find-one-and-update and compare-and-set
 are atomic across threads. Unique and partial unique indexes are enforced on every
-write; TTL indexes are applied by ``purge_expired`` (called by the sweep) because
-there is no background task.
+write; TTL indexes are applied by ``purge_expired`` (called by the job runner's poll
+hook, ``PeriodicTtlPurge``, and by ``conman db init``) because the store has no
+background task of its own.
 """
 
 from __future__ import annotations

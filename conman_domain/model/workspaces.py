@@ -22,7 +22,7 @@ class Workspace(MutableEntity, kw_only=True):
     app_id: str
     owner_user_id: str
     branch_name: str
-    title: str
+    title: str | None = None
     is_default: bool
     base_ref_type: BaseRefType
     base_ref_value: str

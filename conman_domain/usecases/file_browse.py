@@ -33,7 +33,11 @@ class BrowsePath:
     def __init__(self, deps: WorkspaceDeps) -> None:
         self._d = deps
 
-    def __call__(self, cmd: ReadPathCmd, *, page: int = 1, limit: int = 20) -> BrowseResult:
+    def __call__(
+        self, cmd: ReadPathCmd, *, page: int = 1, limit: int | None = None
+    ) -> BrowseResult:
+        """A file, or a directory listing: the whole level when ``limit`` is ``None``
+        (API.md §8.2's shape), else the page ``page`` of ``limit`` entries."""
         ctx = WorkspaceContext(self._d, cmd.ref, write=False)
         path = validate_path(cmd.path, for_write=False)
         working = ctx.state().working_sha
@@ -53,7 +57,8 @@ class BrowsePath:
                 oid=blob.oid,
             )
             return BrowseResult(item=item)
-        listing = git.list_tree(ctx.repo, working, path, offset=(page - 1) * limit, limit=limit)
+        offset = 0 if limit is None else (page - 1) * limit
+        listing = git.list_tree(ctx.repo, working, path, offset=offset, limit=limit)
         entries = [
             DirEntry(
                 path=e.path,
@@ -64,7 +69,8 @@ class BrowsePath:
             )
             for e in listing.entries
         ]
-        return BrowseResult(item=DirListing(path=path, entries=entries), total=listing.total)
+        total = None if limit is None else listing.total
+        return BrowseResult(item=DirListing(path=path, entries=entries), total=total)
 
 
 def _utf8(data: bytes) -> str | None:

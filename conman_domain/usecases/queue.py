@@ -130,8 +130,8 @@ class _Writer:
 
     def restore(self) -> None:
         """Put back the original positions of the slots written so far, again in two
-        passes. A changeset that changed since our write now belongs to whoever changed
-        it: it is left alone (and logged)."""
+        passes. A changeset whose position someone else changed since our write is left
+        as they left it (and logged)."""
         written = [s for s in self._slots if s.written is not None]
         for slot in written:
             if slot.written != slot.temporary:

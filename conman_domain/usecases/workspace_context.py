@@ -130,7 +130,7 @@ class WorkspaceView(msgspec.Struct, kw_only=True):
     app_id: str
     owner_user_id: str
     branch_name: str
-    title: str
+    title: str | None
     is_default: bool
     base_ref_type: BaseRefType
     base_ref_value: str

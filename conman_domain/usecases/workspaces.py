@@ -52,10 +52,10 @@ __all__ = [
 TITLE_MAX = 200
 
 
-def _check_title(title: str | None) -> str:
+def _check_title(title: str | None) -> str | None:
     if title is not None and len(title) > TITLE_MAX:
         raise Validation("title must be at most 200 characters", [FieldError("title", "≤200")])
-    return title or ""
+    return title
 
 
 class CreateWorkspaceCmd(msgspec.Struct, frozen=True, kw_only=True):

@@ -79,11 +79,13 @@ def read_files(
     auth: NamedDependency[AuthContext],
     workspace_id: FromPath[str],
 ) -> Response[bytes]:
-    """A file (the documented schema), or a page of a directory: ``{path, type: "dir",
-    entries: [{path, name, type, size, oid}]}`` plus ``pagination``, directories first,
-    then files, by name in byte order."""
+    """A file, or a directory: ``{path, type: "dir", entries: [{path, name, type, size,
+    oid}]}``, directories first, then files, by name in byte order. The whole level is
+    returned (API.md §8.2); with ``page`` or ``limit`` the entries are paged and the
+    response adds ``pagination``."""
     query = strict_query(request, {"path", "encoding", "page", "limit"})
     page = parse_page(query)
+    paged = "page" in query or "limit" in query
     encoding = ENCODINGS.get(query.get("encoding", "base64"))
     if encoding is None:
         raise Validation(
@@ -93,7 +95,9 @@ def read_files(
     cmd = ReadPathCmd(
         ref=workspace_ref(auth, workspace_id), path=query.get("path", ""), encoding=encoding
     )
-    result = BrowsePath(workspace_deps_of(request))(cmd, page=page.page, limit=page.limit)
+    result = BrowsePath(workspace_deps_of(request))(
+        cmd, page=page.page, limit=page.limit if paged else None
+    )
     if result.total is None:
         return ok(result.item)
     pagination = Pagination(page=page.page, limit=page.limit, total=result.total)
