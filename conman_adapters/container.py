@@ -64,6 +64,10 @@ from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.health import CheckHealth
 from conman_domain.usecases.identity import IdentityConfig, IdentityDeps
 from conman_domain.usecases.outbox import OutboxDrain
+from conman_domain.usecases.profile_shapes import ProfileDeps
+from conman_domain.usecases.profiles import ProfilesService
+from conman_domain.usecases.release_services import ReleaseServices
+from conman_domain.usecases.release_shapes import ReleaseDeps
 from conman_domain.usecases.review_aids import ReviewAids
 from conman_domain.usecases.services import IdentityServices
 from conman_domain.usecases.workspace_context import WorkspaceDeps
@@ -275,6 +279,43 @@ def _changesets(  # noqa: PLR0917
     return ChangesetServices(deps)
 
 
+def _profiles(
+    identity: IdentityDeps, repositories: Repositories, cipher: CipherPort, metrics: ConmanMetrics
+) -> ProfilesService:
+    def count(job_type: str) -> None:
+        metrics.jobs_enqueued.labels(type=job_type).inc()
+
+    deps = ProfileDeps(identity=identity, cipher=cipher, jobs=repositories.jobs, on_enqueue=count)
+    return ProfilesService(deps)
+
+
+def _releases(  # noqa: PLR0917
+    settings: Settings,
+    repositories: Repositories,
+    git: GitPort,
+    cipher: CipherPort,
+    clock: ClockPort,
+    ids: IdPort,
+    audit: AuditTrail,
+    metrics: ConmanMetrics,
+) -> ReleaseServices:
+    def count(job_type: str) -> None:
+        metrics.jobs_enqueued.labels(type=job_type).inc()
+
+    deps = ReleaseDeps(
+        repos=repositories,
+        git=git,
+        jobs=repositories.jobs,
+        cipher=cipher,
+        clock=clock,
+        ids=ids,
+        audit=audit,
+        public_url=settings.public_url,
+        on_enqueue=count,
+    )
+    return ReleaseServices(deps)
+
+
 def _llm(settings: Settings) -> LlmPort:
     """The CONMAN_LLM_* provider; unconfigured (``configured`` False) without one."""
     return OpenAiCompatibleLlm(
@@ -344,12 +385,19 @@ class Container(containers.DeclarativeContainer):
     job_queue = providers.Singleton(build_job_queue, repositories)
     command_runner = providers.Singleton(build_command_runner, settings)
     submit_gate = providers.Singleton(SubmitGate, repositories, git, cipher, clock)
-    job_handlers = providers.Singleton(build_job_handlers, submit_gate)
-    jobs = providers.Singleton(build_jobs_service, repositories, audit_trail, clock, ids, metrics)
+    # Releases (DOMAIN.md §13): use cases, job handlers, cancel effects, recovery pass.
+    releases = providers.Singleton(
+        _releases, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
+    )
+    job_handlers = providers.Singleton(build_job_handlers, submit_gate, releases)
+    jobs = providers.Singleton(
+        build_jobs_service, repositories, audit_trail, clock, ids, metrics, releases
+    )
     # Changesets, reviews, comments and profile overrides (DOMAIN.md §9, §12.1, §15.6).
     changesets = providers.Singleton(
         _changesets, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
     )
+    profiles = providers.Singleton(_profiles, identity_deps, repositories, cipher, metrics)
     # Workspaces and files (DOMAIN.md §8): routes build the use cases over these deps,
     # which hold the per-workspace write locks, so there is one per process.
     workspace_deps = providers.Singleton(
@@ -370,6 +418,7 @@ class Container(containers.DeclarativeContainer):
         metrics,
         outbox_drain,
         ttl_purge,
+        releases,
     )
 
 

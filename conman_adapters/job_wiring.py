@@ -20,6 +20,7 @@ from conman_domain.usecases.audit import AuditTrail
 from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.jobs import JobsService
 from conman_domain.usecases.outbox import OutboxDrain
+from conman_domain.usecases.release_services import ReleaseServices
 from conman_domain.usecases.ttl_purge import PeriodicTtlPurge
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "build_job_queue",
     "build_job_runner",
     "build_jobs_service",
+    "build_periodic",
     "build_poll_hook",
     "build_ttl_purge",
 ]
@@ -43,18 +45,26 @@ def build_command_runner(settings: Settings) -> SubprocessRunner:
     return SubprocessRunner(sandbox_user=settings.sandbox_user)
 
 
-def build_job_handlers(submit_gate: SubmitGate) -> dict[str, JobHandler]:
+def build_job_handlers(
+    submit_gate: SubmitGate, releases: ReleaseServices | None = None
+) -> dict[str, JobHandler]:
     """The handler of each job type this build runs (DOMAIN.md §17.1); a job of any
     other type fails with "no worker for job type". Later capabilities add theirs here."""
-    return {"msuite_submit": submit_gate}
+    handlers: dict[str, JobHandler] = {"msuite_submit": submit_gate}
+    if releases is not None:
+        handlers["release_assemble"] = releases.assemble_job
+        handlers["msuite_merge"] = releases.merge_job
+        handlers["revalidate_queued_changeset"] = releases.revalidate_job
+    return handlers
 
 
-def build_jobs_service(
+def build_jobs_service(  # noqa: PLR0917
     repositories: Repositories,
     audit: AuditTrail,
     clock: ClockPort,
     ids: IdPort,
     metrics: ConmanMetrics,
+    releases: ReleaseServices | None = None,
 ) -> JobsService:
     def count(job_type: str) -> None:
         metrics.jobs_enqueued.labels(type=job_type).inc()
@@ -66,6 +76,7 @@ def build_jobs_service(
         clock=clock,
         ids=ids,
         on_enqueue=count,
+        cancel_effects=None if releases is None else releases.cancel_effects(),
     )
 
 
@@ -93,6 +104,23 @@ def build_poll_hook(hooks: Sequence[tuple[str, Callable[[], object]]]) -> Callab
     return on_poll
 
 
+def build_periodic(
+    hook: Callable[[], object], clock: ClockPort, every_s: float
+) -> Callable[[], object]:
+    """``hook`` on the first call (runner start), then at most every ``every_s`` seconds
+    (the sweep: the recovery pass of DOMAIN.md §17.3)."""
+    last: list[float] = []
+
+    def run() -> object:
+        now = clock.monotonic()
+        if last and now - last[0] < every_s:
+            return None
+        last[:] = [now]
+        return hook()
+
+    return run
+
+
 def build_job_runner(  # noqa: PLR0917
     settings: Settings,
     queue: JobQueuePort,
@@ -103,7 +131,15 @@ def build_job_runner(  # noqa: PLR0917
     metrics: ConmanMetrics,
     outbox_drain: OutboxDrain,
     ttl_purge: PeriodicTtlPurge,
+    releases: ReleaseServices | None = None,
 ) -> JobRunner:
+    hooks: list[tuple[str, Callable[[], object]]] = [
+        ("mail outbox drain", outbox_drain),
+        ("ttl purge", ttl_purge),
+    ]
+    if releases is not None:
+        every = float(settings.temp_env_sweep_interval_s)
+        hooks.append(("publish recovery", build_periodic(releases.recover, clock, every)))
     return JobRunner(
         queue,
         handlers,
@@ -115,5 +151,5 @@ def build_job_runner(  # noqa: PLR0917
         timeouts={t: float(s) for t, s in settings.job_timeouts_s.items()},
         command_runner=command_runner,
         metrics=metrics,
-        on_poll=build_poll_hook([("mail outbox drain", outbox_drain), ("ttl purge", ttl_purge)]),
+        on_poll=build_poll_hook(hooks),
     )

@@ -31,7 +31,9 @@ from conman_http.routes.diffs import DIFF_ROUTES
 from conman_http.routes.files import FILE_ROUTES
 from conman_http.routes.jobs import JOB_ROUTES
 from conman_http.routes.overrides import OVERRIDE_ROUTES
+from conman_http.routes.profiles import PROFILE_ROUTES
 from conman_http.routes.queue import QUEUE_ROUTES
+from conman_http.routes.releases import RELEASE_ROUTES
 from conman_http.routes.workspaces import WORKSPACE_ROUTES
 
 __all__ = ["create_app"]
@@ -98,8 +100,10 @@ def create_app(
             *JOB_ROUTES,
             *CHANGESET_ROUTES,
             *QUEUE_ROUTES,
+            *RELEASE_ROUTES,
             *COMMENT_ROUTES,
             *OVERRIDE_ROUTES,
+            *PROFILE_ROUTES,
             *WORKSPACE_ROUTES,
             *FILE_ROUTES,
             *DIFF_ROUTES,

@@ -19,6 +19,7 @@ from conman_domain.model import (
     Membership,
     ProfileKind,
     ProfileRevision,
+    ProfileSnapshot,
     Role,
     RuntimeProfile,
     User,
@@ -109,9 +110,14 @@ def new_profile(
     environment_id: str | None,
     created_by: str | None,
     now: datetime,
+    profile_id: str | None = None,
+    content: ProfileSnapshot | None = None,
+    change_note: str | None = None,
 ) -> RuntimeProfile:
-    """Insert an empty profile with its revision 1 (``created``)."""
-    profile_id, revision_id = deps.ids.new_id(), deps.ids.new_id()
+    """Insert a profile with its revision 1 (``created``): empty, or with ``content``
+    (whose secrets are already encrypted for ``profile_id``)."""
+    profile_id, revision_id = profile_id or deps.ids.new_id(), deps.ids.new_id()
+    body = content or ProfileSnapshot(name=name)
     profile = RuntimeProfile(
         id=profile_id,
         created_at=now,
@@ -120,6 +126,14 @@ def new_profile(
         name=name,
         kind=kind,
         environment_id=environment_id,
+        base_url=body.base_url,
+        env_vars=dict(body.env_vars),
+        secrets=dict(body.secrets),
+        secrets_updated_at=dict.fromkeys(body.secrets, now),
+        database=body.database,
+        migrations=body.migrations,
+        data_strategy=body.data_strategy,
+        lifecycle=body.lifecycle,
         current_revision=1,
         current_revision_id=revision_id,
         created_by=created_by,
@@ -133,6 +147,7 @@ def new_profile(
             runtime_profile_id=profile_id,
             revision_number=1,
             change_kind=ChangeKind.CREATED,
+            change_note=change_note,
             snapshot=profile.snapshot(),
             created_by=created_by,
         )

@@ -110,3 +110,17 @@ def test_the_current_version_is_a_usage_error(
     assert code == 2 and "must differ" in text
     assert rotate(runner, "--new-version", "0")[0] == 2
     assert {r.kid for r in stored_secrets().values()} == {"v1"}
+
+
+def test_the_previous_version_is_a_usage_error_too(
+    runner: CliRunner, seeded: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONMAN_SECRETS_NEW_MASTER_KEY", NEW_KEY)
+    monkeypatch.setenv("CONMAN_SECRETS_PREVIOUS_MASTER_KEY", "an older master key of 32+ bytes")
+    monkeypatch.setenv("CONMAN_SECRETS_PREVIOUS_MASTER_KEY_VERSION", "5")
+
+    code, body = rotate(runner, "--new-version", "5", "--json")
+
+    assert code == 2 and "v1, v5" in body["error"]["message"]
+    assert rotate(runner, "--new-version", "6", "--json")[0] == 0
+    assert {r.kid for r in stored_secrets().values()} == {"v6"}

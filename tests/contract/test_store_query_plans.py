@@ -196,6 +196,7 @@ def _changeset_flows(w: World) -> None:
         "/changesets",
         "/changesets?state=queued",
         "/changesets?state=draft,queued",
+        "/queue",
         f"/changesets?author_user_id={w.author.id}",
         one,
         f"{one}/revisions",

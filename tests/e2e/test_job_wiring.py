@@ -98,7 +98,7 @@ class Site:
         """A job of a type this build has no handler for: any runner fails it at once."""
         container = self.container
         job = new_job(
-            container.ids(), container.clock(), app_id=None, job_type=JobType.RELEASE_ASSEMBLE,
+            container.ids(), container.clock(), app_id=None, job_type=JobType.MSUITE_DEPLOY,
             entity_type="release", entity_id="r" * 24, payload={}, created_by=None,
         )  # fmt: skip
         return container.job_queue().enqueue(job).id

@@ -24,6 +24,7 @@ LISTINGS = (
     "/api/apps/{app}/members?limit=100",
     "/api/apps/{app}/changesets?limit=100",
     "/api/apps/{app}/changesets?state=queued&limit=100",
+    "/api/apps/{app}/queue?limit=100",
     "/api/apps/{app}/jobs?limit=100",
     "/api/apps/{app}/workspaces?limit=100",
     "/api/apps/{app}/invites?limit=100",

@@ -1,4 +1,5 @@
-"""``RotateMasterKey`` over real repositories (memory and SQLite stores), DOMAIN.md §15.4."""
+"""``RotateMasterKey`` over real repositories (memory, SQLite and MongoStore over mongomock
+stores), DOMAIN.md §15.4."""
 
 from __future__ import annotations
 
@@ -8,11 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import mongomock
 import msgspec
 import pytest
 
 from conman_adapters.security import AesGcmCipher
-from conman_adapters.store import MemoryStore, SqliteStore, build_repositories
+from conman_adapters.store import (
+    DocumentStore,
+    MemoryStore,
+    MongoStore,
+    SqliteStore,
+    build_repositories,
+)
 from conman_adapters.store.repositories import Repositories
 from conman_domain.errors import Conflict, Internal, Validation
 from conman_domain.model import (
@@ -136,9 +144,17 @@ class World:
         return found
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+def make_store(kind: str, tmp_path: Path) -> DocumentStore:
+    if kind == "memory":
+        return MemoryStore()
+    if kind == "sqlite":
+        return SqliteStore(tmp_path / "conman.db")
+    return MongoStore("mongodb://mock", "conman", client=mongomock.MongoClient(tz_aware=True))
+
+
+@pytest.fixture(params=["memory", "sqlite", "mongomock"])
 def repos(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Repositories]:
-    store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "conman.db")
+    store = make_store(request.param, tmp_path)
     try:
         yield build_repositories(store, Clock())
     finally:
@@ -169,6 +185,18 @@ def test_every_record_is_rewrapped_and_decrypts_with_only_the_new_key(world: Wor
         # Same AAD as before: app, (target) profile and key.
         plain = world.only_new.decrypt(record, aad(world.profile_id, key))
         assert plain == world.plain[(record.nonce, key)]
+
+
+def test_a_record_under_the_previous_key_is_rewrapped_too(world: World) -> None:
+    before = world.repos.profile_revisions.get(world.revision_id).snapshot.secrets["OLD_TOKEN"]
+    assert before.kid == "v1"
+
+    RotateMasterKey(world.repos, world.ring)("v3")
+
+    record = world.repos.profile_revisions.get(world.revision_id).snapshot.secrets["OLD_TOKEN"]
+    assert record.kid == "v3"
+    plain = world.only_new.decrypt(record, aad(world.profile_id, "OLD_TOKEN"))
+    assert plain == "old-secret-value"
 
 
 def test_a_second_run_rewraps_nothing_and_changes_no_document(world: World) -> None:

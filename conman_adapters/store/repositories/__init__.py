@@ -7,12 +7,18 @@ from conman_adapters.store.repositories.base import MutableStoreRepository, Stor
 from conman_adapters.store.repositories.bundle import Repositories, build_repositories
 from conman_adapters.store.repositories.heartbeats import StoreRunnerHeartbeats
 from conman_adapters.store.repositories.jobs import StoreJobQueue
+from conman_adapters.store.repositories.revisions import (
+    StoreChangesetRevisions,
+    StoreProfileRevisions,
+)
 
 __all__ = [
     "MutableStoreRepository",
     "Repositories",
     "StoreAuditRepository",
+    "StoreChangesetRevisions",
     "StoreJobQueue",
+    "StoreProfileRevisions",
     "StoreRepository",
     "StoreRunnerHeartbeats",
     "build_repositories",
