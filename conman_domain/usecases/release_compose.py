@@ -87,6 +87,9 @@ def release_cancel_effect(deps: ReleaseDeps) -> Any:
     """The §17.5 effect of canceling a queued release_assemble or msuite_merge job."""
 
     def effect(job: Job) -> None:
+        release_id = job.payload.get("release_id", job.entity_id)
+        if deps.repos.releases.find_one({"id": release_id, "app_id": job.app_id}) is None:
+            return  # the release is gone: nothing to return to draft
         app, release, _ = _load(deps, job)
         _fail_assembly(deps, app, job, release, {"outcome": "canceled", "job_id": job.id})
 

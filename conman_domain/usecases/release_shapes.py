@@ -15,6 +15,7 @@ from conman_domain.gitmodel import Signature
 from conman_domain.model import (
     App,
     Changeset,
+    ChangesetState,
     Job,
     JobType,
     Release,
@@ -125,11 +126,16 @@ def save_release(deps: ReleaseDeps, release_id: str, change: Callable[[Release],
     raise Conflict("the release kept changing concurrently; try again")
 
 
-def set_changeset_release(deps: ReleaseDeps, changeset_id: str, release_id: str | None) -> None:
-    """Write ``changeset.release_id`` (compare-and-set with retries)."""
+def set_changeset_release(
+    deps: ReleaseDeps, changeset_id: str, release_id: str | None, *, claim: bool = False
+) -> None:
+    """Write ``changeset.release_id`` (compare-and-set with retries). With ``claim`` the
+    changeset must be queued and in no other non-draft release, else ``Conflict``."""
     repo = deps.repos.changesets
     for _ in range(CAS_RETRIES):
         cs = repo.get(changeset_id)
+        if claim and (cs.state != ChangesetState.QUEUED or cs.release_id not in (None, release_id)):
+            raise Conflict(f"changeset {changeset_id} is not queued or is in another release")
         if cs.release_id == release_id:
             return
         try:

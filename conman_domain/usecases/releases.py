@@ -36,6 +36,7 @@ from conman_domain.usecases.release_shapes import (
     members_of,
     release_view,
     release_views,
+    return_to_draft,
     save_release,
     set_changeset_release,
 )
@@ -287,8 +288,12 @@ class ReleaseService:
             r.composed_sha = None
 
         saved = save_release(d, release.id, start)
-        for cs_id in ids:
-            set_changeset_release(d, cs_id, release.id)
+        try:
+            for cs_id in ids:
+                set_changeset_release(d, cs_id, release.id, claim=True)
+        except Conflict:
+            return_to_draft(d, caller.app, release.id)  # a concurrent assembly won
+            raise
         job = enqueue_job(
             d,
             app_id=caller.app.id,

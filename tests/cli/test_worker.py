@@ -35,7 +35,12 @@ def test_the_runner_follows_the_settings_and_knows_the_submit_gate(tmp_path: Pat
     runner = container.job_runner()
     assert runner._concurrency == 7
     assert runner._timeouts["msuite_submit"] == 42.0
-    assert set(container.job_handlers()) == {"msuite_submit"}
+    assert set(container.job_handlers()) == {
+        "msuite_submit",
+        "release_assemble",
+        "msuite_merge",
+        "revalidate_queued_changeset",
+    }
     assert container.job_runner() is not runner  # one runner per process that asks
 
 

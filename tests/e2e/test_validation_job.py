@@ -242,7 +242,7 @@ def test_a_failing_gate_command_keeps_its_result_and_a_job_without_worker_fails(
     gate_job = scene.submit(sha)
     orphan = new_job(
         scene.container.ids(), scene.container.clock(), app_id=scene.app_id,
-        job_type=JobType.RELEASE_ASSEMBLE, entity_type="release", entity_id="r" * 24,
+        job_type=JobType.MSUITE_DEPLOY, entity_type="release", entity_id="r" * 24,
         payload={}, created_by=None,
     )  # fmt: skip
     orphan_id = scene.container.job_queue().enqueue(orphan).id

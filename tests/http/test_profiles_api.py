@@ -256,3 +256,9 @@ def test_patch_refuses_temp_and_archived_profiles_and_taken_names(w: World) -> N
     assert _error(patch(w, env_profile_id(w), {"name": "UAT"}))[:2] == (409, "conflict")
     assert patch(w, env_profile_id(w), {"name": "Development"}).status_code == 200
     assert _error(patch(w, "b" * 24, body))[:2] == (404, "not_found")
+
+
+def test_unsupported_methods_answer_405(w: World) -> None:
+    response = w.call("DELETE", w.admin, f"/runtime-profiles/{env_profile_id(w)}")
+    assert response.status_code == 405
+    assert "PATCH" in response.headers["allow"]

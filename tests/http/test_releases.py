@@ -186,3 +186,16 @@ def test_publish_of_a_draft_is_an_invalid_transition(w: World) -> None:
     assert response.status_code == 409
     assert response.json()["error"]["code"] == "invalid_transition"
     assert call_release(w, "POST", f"/{release['id']}/publish", user=w.author).status_code == 403
+
+
+def test_a_changeset_in_an_assembling_release_cannot_be_assembled_elsewhere(w: World) -> None:
+    a = queued(w, "config/a.json", b"{}")
+    first = _create(w, [a.id])
+    second = _create(w, [a.id])
+    assert call_release(w, "POST", f"/{first['id']}/assemble").status_code == 202
+    response = call_release(w, "POST", f"/{second['id']}/assemble")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    data = call_release(w, "GET", f"/{second['id']}").json()["data"]
+    assert data["state"] == "draft_release"
+    assert w.repos.changesets.get(a.id).release_id == first["id"]

@@ -328,25 +328,30 @@ def test_the_recovery_pass_finishes_an_interrupted_publish(w: World) -> None:
     assert services.recover() == 0
 
 
+def _with_flag(w: World, cs: Changeset, environment: Any, value: str) -> None:
+    """Revision 1 of ``cs`` overrides FLAG=``value`` for ``environment``."""
+    override = OverrideSnapshot(
+        target_environment_id=environment.id,
+        target_profile_id=environment.runtime_profile_id,
+        env_var_overrides_typed={"FLAG": TypedValue(type=ValueType.STRING, value=value)},
+    )
+    w.repos.changeset_revisions.insert(
+        ChangesetRevision(
+            id=w.env.services.deps.ids.new_id(), created_at=w.env.clock.now(),
+            changeset_id=cs.id, revision_number=1, head_sha=cs.head_sha or "",
+            base_sha=cs.base_sha or "", profile_overrides_snapshot=[override],
+            created_by=w.author.id,
+        )
+    )  # fmt: skip
+
+
 def test_the_release_gate_runs_once_per_environment_with_its_overrides(w: World) -> None:
     set_release_command(w, "./check")
     a = queued(w, "config/a.json", b"{}")
     environments = w.environments()
     assert len(environments) >= 2
     target = environments[1]
-    override = OverrideSnapshot(
-        target_environment_id=target.id,
-        target_profile_id=target.runtime_profile_id,
-        env_var_overrides_typed={"FLAG": TypedValue(type=ValueType.STRING, value="on")},
-    )
-    w.repos.changeset_revisions.insert(
-        ChangesetRevision(
-            id=w.env.services.deps.ids.new_id(), created_at=w.env.clock.now(),
-            changeset_id=a.id, revision_number=1, head_sha=a.head_sha or "",
-            base_sha=a.base_sha or "", profile_overrides_snapshot=[override],
-            created_by=w.author.id,
-        )
-    )  # fmt: skip
+    _with_flag(w, a, target, "on")
     release_id = _assembling(w, [a])
     run_job(w, JobType.RELEASE_ASSEMBLE)
     services = w.env.container.releases()
@@ -364,3 +369,41 @@ def test_the_release_gate_runs_once_per_environment_with_its_overrides(w: World)
     assert flags == expected
     assert all(env.metadata.gate == "release" for env in ctx.envs)
     assert all(env.metadata.entity_id == release_id for env in ctx.envs)
+
+
+def test_revalidation_finds_override_conflicts_with_lower_positions_only(w: World) -> None:
+    a = queued(w, "config/a.json", b"{}")
+    lower = queued(w, "config/l.json", b"{}")
+    higher = queued(w, "config/h.json", b"{}")
+    environment = w.environments()[0]
+    _with_flag(w, lower, environment, "blue")
+    _with_flag(w, higher, environment, "green")
+    _published(w, [a])
+    job, result = run_job(w, JobType.REVALIDATE_QUEUED_CHANGESET)
+    assert job.entity_id == lower.id and isinstance(result, dict)
+    assert result["status"] == "valid"
+    job, result = run_job(w, JobType.REVALIDATE_QUEUED_CHANGESET)
+    assert job.entity_id == higher.id and isinstance(result, dict)
+    assert result["status"] == "override_conflict"
+    cs = w.repos.changesets.get(higher.id)
+    assert cs.state == ChangesetState.CONFLICTED
+    assert cs.last_revalidation_details == {
+        "keys": [{"environment_id": environment.id, "kind": "env_var", "key": "FLAG"}],
+        "conflicting_changeset_ids": [lower.id],
+    }
+    assert w.repos.changesets.get(lower.id).state == ChangesetState.QUEUED
+
+
+def test_publish_with_a_member_that_left_the_queue_returns_the_release_to_draft(
+    w: World,
+) -> None:
+    a = queued(w, "config/a.json", b"{}")
+    release_id = _validated(w, [a])
+    cs = w.repos.changesets.get(a.id)
+    w.repos.changesets.set_fields(cs.id, cs.version, {"state": "needs_revalidation"})
+    response = call_release(w, "POST", f"/{release_id}/publish")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "conflict"
+    assert _release(w, release_id)["state"] == "draft_release"
+    assert w.integration_head() == _release(w, release_id)["base_sha"]
+    assert w.git.list_tags(repo_ref(w.app)) == []

@@ -246,7 +246,9 @@ def test_a_crash_is_retried_and_the_next_attempt_can_succeed(mem: Harness) -> No
 
     job = mem.enqueue(new_job(max_attempts=2))
     mem.start({SUBMIT: handler})
-    queued = mem.wait_state(job.id, JobState.QUEUED)
+    # The job starts out queued too: wait for the failed first attempt to requeue it.
+    wait_until(lambda: mem.queue.get(job.id).attempts == 1 and mem.state(job.id) == JobState.QUEUED)
+    queued = mem.queue.get(job.id)
     assert queued.error_message == "RuntimeError: worker crashed"
     mem.clock.advance(6)
     done = mem.wait_state(job.id, JobState.SUCCEEDED)
@@ -283,6 +285,7 @@ def test_a_timed_out_job_with_attempts_left_is_queued_again(mem: Harness) -> Non
 
     job = mem.enqueue(new_job(max_attempts=2))
     mem.start({SUBMIT: handler}, timeouts={SUBMIT: 0.2})
+    wait_until(lambda: mem.queue.get(job.id).error_message is not None)
     queued = mem.wait_state(job.id, JobState.QUEUED)
     assert queued.error_message == "timeout"
     assert queued.attempts == 1

@@ -12,7 +12,14 @@ from msgspec import UNSET
 
 from conman_adapters.config import load_settings
 from conman_adapters.container import build_container
-from conman_domain.errors import Conflict, Forbidden, Internal, NotFound, Validation
+from conman_domain.errors import (
+    Conflict,
+    Forbidden,
+    Internal,
+    NotFound,
+    ServiceUnavailable,
+    Validation,
+)
 from conman_domain.model import ProfileRevision, Role, RuntimeProfile
 from conman_domain.model.profiles import (
     ChangeKind,
@@ -201,3 +208,21 @@ def test_check_patch_normalizes_numbers_and_refuses_empty_patches() -> None:
         check_patch(ProfilePatch(change_note="only"), create=False)
     with pytest.raises(Validation, match=r"env_vars\.N"):
         check_patch(ProfilePatch(name="x", env_vars={"N": None}), create=True)
+
+
+class _BrokenMemberships:
+    def all(self, where: Any, sort: Any = ()) -> list[Any]:
+        raise ServiceUnavailable("store down")
+
+
+def test_a_failed_notification_is_logged_and_the_direct_edit_still_lands(
+    w: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    env = w.repos.environments.all({"app_id": w.app.id}, sort=(("position", 1),))[0]
+    service = w.with_repos(memberships=_BrokenMemberships())
+    patch = ProfilePatch(env_vars={"A": TypedValue(type=ValueType.STRING, value="a")})
+    view = service.update(w.caller, env.runtime_profile_id, patch)
+    assert view.current_revision == 2
+    assert "could not emit runtime_profile_changed" in caplog.text
+    jobs = w.deps.jobs.list({"job_type": "runtime_profile_drift_check"}).items
+    assert [j.entity_id for j in jobs] == [env.id]
