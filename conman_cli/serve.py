@@ -111,6 +111,15 @@ def serve(
         lines.append(
             f"Bootstrap password file (written when the first user is created): {password_file}"
         )
+        lines.append(
+            f"Log in: POST {url}/api/auth/login with email {settings.bootstrap_email} and "
+            f"the password in that file (or use the API docs page)"
+        )
+    else:
+        lines.append(
+            f"Log in: POST {url}/api/auth/login with email {settings.bootstrap_email} and "
+            "the password from CONMAN_BOOTSTRAP_PASSWORD"
+        )
     emit(as_json, payload, "\n".join(lines))
     config = uvicorn.Config(
         app,

@@ -26,7 +26,8 @@ from conman_domain.rbac import Capability, check
 from conman_domain.states import Actor as MachineActor
 from conman_domain.states import TransitionContext, apply
 from conman_domain.states.release import RELEASE_MACHINE
-from conman_domain.usecases.changeset_deps import Caller, check_object_id
+from conman_domain.usecases.changeset_deps import Caller
+from conman_domain.usecases.release_input import check_release_ids
 from conman_domain.usecases.release_notify import notify_release
 from conman_domain.usecases.release_shapes import (
     ReleaseDeps,
@@ -41,30 +42,7 @@ from conman_domain.usecases.release_shapes import (
     set_changeset_release,
 )
 
-__all__ = ["ReleaseService", "parse_release_state"]
-
-
-def parse_release_state(text: str | None) -> ReleaseState | None:
-    """The ``state`` query filter; an unknown value → 400."""
-    if text is None:
-        return None
-    try:
-        return ReleaseState(text)
-    except ValueError:
-        allowed = ", ".join(s.value for s in ReleaseState)
-        message = f"unknown value {text!r} (allowed: {allowed})"
-        raise Validation(f"state: {message}", [FieldError("state", message)]) from None
-
-
-def _check_ids(field: str, ids: builtins.list[str]) -> None:
-    """Well-formed ids without duplicates (400)."""
-    seen: set[str] = set()
-    for index, value in enumerate(ids):
-        check_object_id(f"{field}[{index}]", value)
-        if value in seen:
-            message = f"duplicate id {value}"
-            raise Validation(f"{field}: {message}", [FieldError(f"{field}[{index}]", message)])
-        seen.add(value)
+__all__ = ["ReleaseService"]
 
 
 def _ctx(caller: Caller, facts: dict[str, Any] | None = None) -> TransitionContext:
@@ -100,10 +78,11 @@ class ReleaseService:
         found = {
             c.id: c for c in d.repos.changesets.all({"id": {"$in": ids}, "app_id": caller.app.id})
         }
+        missing = next((cs_id for cs_id in ids if cs_id not in found), None)
+        if missing is not None:
+            raise NotFound("changeset", missing)  # lookups (404) before guards (API.md §1.4)
         for index, cs_id in enumerate(ids):
-            cs = found.get(cs_id)
-            if cs is None:
-                raise NotFound("changeset", cs_id)
+            cs = found[cs_id]
             problem = None
             if cs.state != ChangesetState.QUEUED:
                 problem = f"changeset {cs_id} is {cs.state.value}, not queued"
@@ -114,7 +93,7 @@ class ReleaseService:
 
     def create(self, caller: Caller, changeset_ids: builtins.list[str]) -> ReleaseView:
         check(Capability.MANAGE_RELEASES, caller.role)
-        _check_ids("changeset_ids", changeset_ids)
+        check_release_ids("changeset_ids", changeset_ids)
         self._selectable(caller, "changeset_ids", changeset_ids)
         apply(RELEASE_MACHINE, None, "create", _ctx(caller, {"members_queued_and_free": True}))
         d = self._d
@@ -214,13 +193,19 @@ class ReleaseService:
     ) -> ReleaseView:
         """Removals first, then additions appended in the given order."""
         check(Capability.MANAGE_RELEASES, caller.role)
-        _check_ids("add", add)
-        _check_ids("remove", remove)
+        check_release_ids("add", add)
+        check_release_ids("remove", remove)
         if not add and not remove:
             message = "at least one of add and remove must be non-empty"
             raise Validation(message, [FieldError("add", message)])
 
         def build(before: builtins.list[str]) -> builtins.list[str]:
+            unknown = set(add) - {
+                c.id
+                for c in self._d.repos.changesets.all({"id": {"$in": add}, "app_id": caller.app.id})
+            }
+            if unknown:
+                raise NotFound("changeset", next(c for c in add if c in unknown))
             for index, cs_id in enumerate(remove):
                 if cs_id not in before:
                     problem = f"changeset {cs_id} is not in the release"
@@ -243,7 +228,7 @@ class ReleaseService:
     ) -> ReleaseView:
         check(Capability.MANAGE_RELEASES, caller.role)
         field = "ordered_changeset_ids"
-        _check_ids(field, ordered_ids)
+        check_release_ids(field, ordered_ids)
 
         def build(before: builtins.list[str]) -> builtins.list[str]:
             if sorted(before) != sorted(ordered_ids):

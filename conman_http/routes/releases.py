@@ -9,9 +9,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, RawBody
 
 from conman_domain.model import Role
+from conman_domain.usecases.release_input import parse_release_state
 from conman_domain.usecases.release_services import ReleaseServices
 from conman_domain.usecases.release_shapes import ReleaseView
-from conman_domain.usecases.releases import parse_release_state
 from conman_http.auth import AuthContext, container_of, role_opt
 from conman_http.envelope import ok, ok_list
 from conman_http.query import parse_page, strict_query
