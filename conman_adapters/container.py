@@ -38,6 +38,7 @@ from conman_adapters.localgit import LocalGit
 from conman_adapters.mail import FileMailer, SmtpMailer
 from conman_adapters.memory import InMemoryGit
 from conman_adapters.metrics import ConmanMetrics
+from conman_adapters.mongoprov import MongoProvisioner
 from conman_adapters.security import AesGcmCipher, Argon2Hasher, JwtTokens
 from conman_adapters.store import (
     DocumentStore,
@@ -70,6 +71,8 @@ from conman_domain.usecases.release_services import ReleaseServices
 from conman_domain.usecases.release_shapes import ReleaseDeps
 from conman_domain.usecases.review_aids import ReviewAids
 from conman_domain.usecases.services import IdentityServices
+from conman_domain.usecases.temp_env_jobs import TempEnvJobs
+from conman_domain.usecases.temp_env_shapes import TempEnvConfig, TempEnvDeps
 from conman_domain.usecases.workspace_context import WorkspaceDeps
 
 __all__ = ["GIT_BACKENDS", "VERSION", "Container", "build_container", "select_git_backend"]
@@ -316,6 +319,44 @@ def _releases(  # noqa: PLR0917
     return ReleaseServices(deps)
 
 
+def _temp_env_deps(  # noqa: PLR0917
+    settings: Settings,
+    repositories: Repositories,
+    git: GitPort,
+    cipher: CipherPort,
+    clock: ClockPort,
+    ids: IdPort,
+    audit: AuditTrail,
+    metrics: ConmanMetrics,
+    provisioner: MongoProvisioner,
+) -> TempEnvDeps:
+    """Temp envs (DOMAIN.md §16): ``CONMAN_TEMP_URL_DOMAIN``, ``CONMAN_TEMP_DB_URI`` and
+    the provision/cleanup hook commands."""
+
+    def count(job_type: str) -> None:
+        metrics.jobs_enqueued.labels(type=job_type).inc()
+
+    config = TempEnvConfig(
+        url_domain=settings.temp_url_domain,
+        db_uri=settings.temp_db_uri,
+        provision_command=settings.temp_env_provision_command,
+        cleanup_command=settings.temp_env_cleanup_command,
+    )
+    return TempEnvDeps(
+        provisioner=provisioner,
+        config=config,
+        repos=repositories,
+        git=git,
+        jobs=repositories.jobs,
+        cipher=cipher,
+        clock=clock,
+        ids=ids,
+        audit=audit,
+        public_url=settings.public_url,
+        on_enqueue=count,
+    )
+
+
 def _llm(settings: Settings) -> LlmPort:
     """The CONMAN_LLM_* provider; unconfigured (``configured`` False) without one."""
     return OpenAiCompatibleLlm(
@@ -389,9 +430,24 @@ class Container(containers.DeclarativeContainer):
     releases = providers.Singleton(
         _releases, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
     )
-    job_handlers = providers.Singleton(build_job_handlers, submit_gate, releases)
+    # Temp environments (DOMAIN.md §16): the MongoDB provisioner, use-case deps, jobs.
+    temp_provisioner = providers.Singleton(MongoProvisioner)
+    temp_env_deps = providers.Singleton(
+        _temp_env_deps,
+        settings,
+        repositories,
+        git,
+        cipher,
+        clock,
+        ids,
+        audit_trail,
+        metrics,
+        temp_provisioner,
+    )
+    temp_env_jobs = providers.Singleton(TempEnvJobs, temp_env_deps)
+    job_handlers = providers.Singleton(build_job_handlers, submit_gate, releases, temp_env_jobs)
     jobs = providers.Singleton(
-        build_jobs_service, repositories, audit_trail, clock, ids, metrics, releases
+        build_jobs_service, repositories, audit_trail, clock, ids, metrics, releases, temp_env_jobs
     )
     # Changesets, reviews, comments and profile overrides (DOMAIN.md §9, §12.1, §15.6).
     changesets = providers.Singleton(
@@ -419,6 +475,7 @@ class Container(containers.DeclarativeContainer):
         outbox_drain,
         ttl_purge,
         releases,
+        temp_env_jobs,
     )
 
 

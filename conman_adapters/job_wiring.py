@@ -21,6 +21,7 @@ from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.jobs import JobsService
 from conman_domain.usecases.outbox import OutboxDrain
 from conman_domain.usecases.release_services import ReleaseServices
+from conman_domain.usecases.temp_env_jobs import TempEnvJobs
 from conman_domain.usecases.ttl_purge import PeriodicTtlPurge
 
 __all__ = [
@@ -46,7 +47,9 @@ def build_command_runner(settings: Settings) -> SubprocessRunner:
 
 
 def build_job_handlers(
-    submit_gate: SubmitGate, releases: ReleaseServices | None = None
+    submit_gate: SubmitGate,
+    releases: ReleaseServices | None = None,
+    temp_envs: TempEnvJobs | None = None,
 ) -> dict[str, JobHandler]:
     """The handler of each job type this build runs (DOMAIN.md §17.1); a job of any
     other type fails with "no worker for job type". Later capabilities add theirs here."""
@@ -55,6 +58,8 @@ def build_job_handlers(
         handlers["release_assemble"] = releases.assemble_job
         handlers["msuite_merge"] = releases.merge_job
         handlers["revalidate_queued_changeset"] = releases.revalidate_job
+    if temp_envs is not None:
+        handlers.update(temp_envs.handlers())
     return handlers
 
 
@@ -65,10 +70,14 @@ def build_jobs_service(  # noqa: PLR0917
     ids: IdPort,
     metrics: ConmanMetrics,
     releases: ReleaseServices | None = None,
+    temp_envs: TempEnvJobs | None = None,
 ) -> JobsService:
     def count(job_type: str) -> None:
         metrics.jobs_enqueued.labels(type=job_type).inc()
 
+    effects = {} if releases is None else releases.cancel_effects()
+    if temp_envs is not None:
+        effects.update(temp_envs.cancel_effects())
     return JobsService(
         queue=repositories.jobs,
         changesets=repositories.changesets,
@@ -76,7 +85,7 @@ def build_jobs_service(  # noqa: PLR0917
         clock=clock,
         ids=ids,
         on_enqueue=count,
-        cancel_effects=None if releases is None else releases.cancel_effects(),
+        cancel_effects=effects or None,
     )
 
 
@@ -132,6 +141,7 @@ def build_job_runner(  # noqa: PLR0917
     outbox_drain: OutboxDrain,
     ttl_purge: PeriodicTtlPurge,
     releases: ReleaseServices | None = None,
+    temp_envs: TempEnvJobs | None = None,
 ) -> JobRunner:
     hooks: list[tuple[str, Callable[[], object]]] = [
         ("mail outbox drain", outbox_drain),
@@ -140,6 +150,9 @@ def build_job_runner(  # noqa: PLR0917
     if releases is not None:
         every = float(settings.temp_env_sweep_interval_s)
         hooks.append(("publish recovery", build_periodic(releases.recover, clock, every)))
+    if temp_envs is not None:
+        every = float(settings.temp_env_sweep_interval_s)
+        hooks.append(("temp env sweep", build_periodic(temp_envs.sweep, clock, every)))
     return JobRunner(
         queue,
         handlers,

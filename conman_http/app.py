@@ -34,6 +34,7 @@ from conman_http.routes.overrides import OVERRIDE_ROUTES
 from conman_http.routes.profiles import PROFILE_ROUTES
 from conman_http.routes.queue import QUEUE_ROUTES
 from conman_http.routes.releases import RELEASE_ROUTES
+from conman_http.routes.temp_envs import TEMP_ENV_ROUTES
 from conman_http.routes.workspaces import WORKSPACE_ROUTES
 
 __all__ = ["create_app"]
@@ -107,6 +108,7 @@ def create_app(
             *WORKSPACE_ROUTES,
             *FILE_ROUTES,
             *DIFF_ROUTES,
+            *TEMP_ENV_ROUTES,
             *extra_routes,
         ],
         dependencies=dependencies,

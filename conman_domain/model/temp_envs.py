@@ -5,7 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+import msgspec
+
 from conman_domain.model.base import MutableEntity
+from conman_domain.model.profiles import TypedValue
 
 __all__ = ["LIVE_TEMP_ENV_STATES", "TempEnvKind", "TempEnvState", "TempEnvironment"]
 
@@ -29,7 +32,9 @@ LIVE_TEMP_ENV_STATES: frozenset[TempEnvState] = frozenset(
 
 
 class TempEnvironment(MutableEntity, kw_only=True):
-    """A temp env. ``source_key`` is ``ws:<id>`` or ``cs:<id>``; ``live`` mirrors the state."""
+    """A temp env. ``source_key`` is ``ws:<id>`` or ``cs:<id>``; ``live`` mirrors the state.
+    ``env_var_overrides`` keeps the request's overrides for provisioning (not in the API
+    shape)."""
 
     app_id: str
     kind: TempEnvKind
@@ -52,3 +57,4 @@ class TempEnvironment(MutableEntity, kw_only=True):
     source_key: str
     live: bool = True
     db_retained: bool = False
+    env_var_overrides: dict[str, TypedValue | None] = msgspec.field(default_factory=dict)

@@ -35,12 +35,14 @@ def test_the_runner_follows_the_settings_and_knows_the_submit_gate(tmp_path: Pat
     runner = container.job_runner()
     assert runner._concurrency == 7
     assert runner._timeouts["msuite_submit"] == 42.0
-    assert set(container.job_handlers()) == {
+    handled = set(container.job_handlers())
+    assert {
         "msuite_submit",
         "release_assemble",
         "msuite_merge",
         "revalidate_queued_changeset",
-    }
+    } <= handled
+    assert "msuite_deploy" not in handled  # never enqueued in v1 (DOMAIN.md §17.1)
     assert container.job_runner() is not runner  # one runner per process that asks
 
 
