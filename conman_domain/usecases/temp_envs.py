@@ -19,6 +19,7 @@ from conman_domain.model import (
     JobType,
     NotificationEvent,
     ProfileKind,
+    Role,
     RuntimeProfile,
     TempEnvironment,
     TempEnvKind,
@@ -263,10 +264,10 @@ class TempEnvService:
             return False
         ttl, _ = ttl_and_grace(self.deps, app, env)
         now = self.deps.clock.now()
+        # Activity on the source counts as a member's touch (§16.3 touch sources).
+        member = MachineActor(role=Role.USER)
         try:
-            save_temp_env(
-                self.deps, env.id, lambda e: touch(e, MachineActor.system_actor(), now, ttl)
-            )
+            save_temp_env(self.deps, env.id, lambda e: touch(e, member, now, ttl))
         except InvalidTransition:
             return False
         return True

@@ -15,6 +15,7 @@ from conman_domain.gitmodel import RepoRef
 from conman_domain.model import ChangesetState, JobState, JobType, ProfileKind
 from conman_domain.rules.temp_words import ADJECTIVES, NOUNS
 from conman_domain.usecases.apps import repo_ref
+from conman_domain.usecases.temp_envs import TempEnvService
 from tests.http.changeset_world import World
 from tests.http.test_temp_envs_support import (
     FakeProvisioner,
@@ -249,3 +250,14 @@ def test_delete_marks_deleted_enqueues_cleanup_and_notifies_the_creator(
 
 def _repo(w: World) -> RepoRef:
     return repo_ref(w.app)
+
+
+def test_source_activity_touches_only_an_active_temp_env(w: World) -> None:
+    service = TempEnvService(w.env.container.temp_env_deps())
+    assert service.touch_source(w.app, workspace_id=w.workspace.id) is False
+    data = _active(w)
+    w.env.clock.advance(hours=2)
+    assert service.touch_source(w.app, workspace_id=w.workspace.id) is True
+    env = env_of(w, data["id"])
+    assert env.expires_at is not None and env.expires_at > _ts(data["expires_at"])
+    assert service.touch_source(w.app, changeset_id="0" * 24) is False
