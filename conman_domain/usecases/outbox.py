@@ -15,7 +15,7 @@ from datetime import timedelta
 import msgspec
 
 from conman_domain.errors import Conflict, ConmanError, NotFound
-from conman_domain.model import NotificationOutbox, OutboxState
+from conman_domain.model import NotificationEvent, NotificationOutbox, OutboxState
 from conman_domain.notifications import TemplateData, after_send_failure, render_mail
 from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.ids import IdPort
@@ -118,11 +118,12 @@ class OutboxDrain:
             self._mailer.send(message)
         except ConmanError as exc:
             return self._failed(doc, attempts, exc.message)
-        self._outbox.set_fields(
-            doc.id,
-            doc.version,
-            {"state": str(OutboxState.SENT), "attempts": attempts, "sent_at": self._clock.now()},
-        )
+        changes: dict[str, object] = {
+            "state": str(OutboxState.SENT),
+            "attempts": attempts,
+            "sent_at": self._clock.now(),
+        }
+        self._outbox.set_fields(doc.id, doc.version, {**changes, **_scrubbed_link(doc)})
         return "sent"
 
     def _failed(self, doc: NotificationOutbox, attempts: int, error: str) -> str:
@@ -136,7 +137,7 @@ class OutboxDrain:
                 error,
             )
             changes = {"state": str(OutboxState.FAILED), "attempts": attempts, "last_error": error}
-            self._outbox.set_fields(doc.id, doc.version, changes)
+            self._outbox.set_fields(doc.id, doc.version, {**changes, **_scrubbed_link(doc)})
             return "failed"
         self._outbox.set_fields(
             doc.id,
@@ -144,3 +145,15 @@ class OutboxDrain:
             {"attempts": attempts, "last_error": error, "next_attempt_at": retry.next_attempt_at},
         )
         return "retried"
+
+
+# Invite and reset links carry a one-time token whose plaintext exists nowhere else
+# (only its hash is stored, API.md §4.1). The outbox keeps it only until the mail is
+# delivered or given up; then the link is removed from the stored template data.
+_TOKEN_LINK_EVENTS = frozenset({NotificationEvent.INVITE, NotificationEvent.PASSWORD_RESET})
+
+
+def _scrubbed_link(doc: NotificationOutbox) -> dict[str, object]:
+    if doc.event_type not in _TOKEN_LINK_EVENTS:
+        return {}
+    return {"template_data": {**doc.template_data, "link_url": ""}}

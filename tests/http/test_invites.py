@@ -300,3 +300,25 @@ def test_member_routes_validate_bodies_and_unknown_members(env: Env) -> None:
     body = page.json()
     assert body["pagination"] == {"page": 2, "limit": 2, "total": 3}
     assert [i["email"] for i in body["data"]] == ["p0@example.com"]
+
+
+def test_a_delivered_or_abandoned_token_link_is_removed_from_the_outbox(
+    env: Env, tmp_path: Path
+) -> None:
+    ann = env.user("ann@example.com")
+    shop = env.app(ann, "shop")
+    invite(env, env.headers(ann), shop, "bob@example.com", "user")
+    token = drain_and_read_token(env, tmp_path)
+    [sent] = env.outbox()
+    assert sent.state == OutboxState.SENT
+    assert token not in str(sent.template_data) and sent.template_data["link_url"] == ""
+
+    env.client.post("/api/auth/forgot-password", json={"email": ann.email})
+    mailer = FlakyMailer()
+    mailer.fail = True
+    drain = OutboxDrain(env.repos.notification_outbox, mailer, env.clock)
+    for _ in range(4):
+        drain()
+        env.clock.advance(seconds=400)
+    failed = [d for d in env.outbox() if d.state == OutboxState.FAILED]
+    assert len(failed) == 1 and failed[0].template_data["link_url"] == ""
