@@ -61,6 +61,11 @@ from conman_domain.usecases.audit import AuditTrail
 from conman_domain.usecases.auth import AuthService
 from conman_domain.usecases.changeset_deps import ChangesetDeps
 from conman_domain.usecases.changeset_services import ChangesetServices
+from conman_domain.usecases.deployment_services import DeploymentServices
+from conman_domain.usecases.deployment_shapes import DeploymentDeps
+from conman_domain.usecases.drift import DriftDeps, DriftService
+from conman_domain.usecases.drift_check import DriftCheckJob
+from conman_domain.usecases.drift_fix import DriftFix
 from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.health import CheckHealth
 from conman_domain.usecases.identity import IdentityConfig, IdentityDeps
@@ -319,6 +324,66 @@ def _releases(  # noqa: PLR0917
     return ReleaseServices(deps)
 
 
+def _drift_deps(  # noqa: PLR0917
+    settings: Settings,
+    repositories: Repositories,
+    git: GitPort,
+    cipher: CipherPort,
+    clock: ClockPort,
+    ids: IdPort,
+    audit: AuditTrail,
+    metrics: ConmanMetrics,
+) -> DriftDeps:
+    """Runtime-profile drift (DOMAIN.md §15.9, §15.10): report, gate, checks, fix."""
+
+    def count(job_type: str) -> None:
+        metrics.jobs_enqueued.labels(type=job_type).inc()
+
+    return DriftDeps(
+        repos=repositories,
+        git=git,
+        jobs=repositories.jobs,
+        cipher=cipher,
+        clock=clock,
+        ids=ids,
+        audit=audit,
+        public_url=settings.public_url,
+        on_enqueue=count,
+    )
+
+
+def _deployments(  # noqa: PLR0917
+    settings: Settings,
+    repositories: Repositories,
+    git: GitPort,
+    cipher: CipherPort,
+    clock: ClockPort,
+    ids: IdPort,
+    audit: AuditTrail,
+    metrics: ConmanMetrics,
+    tokens: JwtTokens,
+    drift: DriftService,
+) -> DeploymentServices:
+    """Deployments (DOMAIN.md §14): approvals, requests, rollback, deploy_release."""
+
+    def count(job_type: str) -> None:
+        metrics.jobs_enqueued.labels(type=job_type).inc()
+
+    deps = DeploymentDeps(
+        tokens=tokens,
+        repos=repositories,
+        git=git,
+        jobs=repositories.jobs,
+        cipher=cipher,
+        clock=clock,
+        ids=ids,
+        audit=audit,
+        public_url=settings.public_url,
+        on_enqueue=count,
+    )
+    return DeploymentServices(deps, drift)
+
+
 def _temp_env_deps(  # noqa: PLR0917
     settings: Settings,
     repositories: Repositories,
@@ -445,9 +510,44 @@ class Container(containers.DeclarativeContainer):
         temp_provisioner,
     )
     temp_env_jobs = providers.Singleton(TempEnvJobs, temp_env_deps)
-    job_handlers = providers.Singleton(build_job_handlers, submit_gate, releases, temp_env_jobs)
+    # Runtime-profile drift (DOMAIN.md §15.9, §15.10).
+    drift_deps = providers.Singleton(
+        _drift_deps, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
+    )
+    drift = providers.Singleton(DriftService, drift_deps)
+    drift_check_job = providers.Singleton(DriftCheckJob, drift_deps, drift)
+    # Deployments (DOMAIN.md §14): use cases, deploy_release, cancel effect, recovery.
+    deployments = providers.Singleton(
+        _deployments,
+        settings,
+        repositories,
+        git,
+        cipher,
+        clock,
+        ids,
+        audit_trail,
+        metrics,
+        tokens,
+        drift,
+    )
+    job_handlers = providers.Singleton(
+        build_job_handlers,
+        submit_gate,
+        releases,
+        temp_env_jobs,
+        drift_check=drift_check_job,
+        deployments=deployments,
+    )
     jobs = providers.Singleton(
-        build_jobs_service, repositories, audit_trail, clock, ids, metrics, releases, temp_env_jobs
+        build_jobs_service,
+        repositories,
+        audit_trail,
+        clock,
+        ids,
+        metrics,
+        releases,
+        temp_env_jobs,
+        deployments=deployments,
     )
     # Changesets, reviews, comments and profile overrides (DOMAIN.md §9, §12.1, §15.6).
     changesets = providers.Singleton(
@@ -459,6 +559,7 @@ class Container(containers.DeclarativeContainer):
     workspace_deps = providers.Singleton(
         _workspace_deps, repositories, git, clock, ids, audit_trail
     )
+    drift_fix = providers.Singleton(DriftFix, drift_deps, workspace_deps)
     # Diffs, analysis and chat of a changeset (DOMAIN.md §9.5, §10; API.md §9).
     llm = providers.Singleton(_llm, settings)
     review_aids = providers.Singleton(_review_aids, repositories, git, llm)
@@ -476,6 +577,7 @@ class Container(containers.DeclarativeContainer):
         ttl_purge,
         releases,
         temp_env_jobs,
+        deployments=deployments,
     )
 
 

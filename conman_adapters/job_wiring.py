@@ -17,6 +17,8 @@ from conman_domain.ports.health import RunnerHeartbeatPort
 from conman_domain.ports.ids import IdPort
 from conman_domain.ports.jobs import JobQueuePort
 from conman_domain.usecases.audit import AuditTrail
+from conman_domain.usecases.deployment_services import DeploymentServices
+from conman_domain.usecases.drift_check import DriftCheckJob
 from conman_domain.usecases.gates import SubmitGate
 from conman_domain.usecases.jobs import JobsService
 from conman_domain.usecases.outbox import OutboxDrain
@@ -50,6 +52,9 @@ def build_job_handlers(
     submit_gate: SubmitGate,
     releases: ReleaseServices | None = None,
     temp_envs: TempEnvJobs | None = None,
+    *,
+    drift_check: DriftCheckJob | None = None,
+    deployments: DeploymentServices | None = None,
 ) -> dict[str, JobHandler]:
     """The handler of each job type this build runs (DOMAIN.md §17.1); a job of any
     other type fails with "no worker for job type". Later capabilities add theirs here."""
@@ -60,6 +65,10 @@ def build_job_handlers(
         handlers["revalidate_queued_changeset"] = releases.revalidate_job
     if temp_envs is not None:
         handlers.update(temp_envs.handlers())
+    if drift_check is not None:
+        handlers["runtime_profile_drift_check"] = drift_check
+    if deployments is not None:
+        handlers["deploy_release"] = deployments.deploy_job
     return handlers
 
 
@@ -71,6 +80,8 @@ def build_jobs_service(  # noqa: PLR0917
     metrics: ConmanMetrics,
     releases: ReleaseServices | None = None,
     temp_envs: TempEnvJobs | None = None,
+    *,
+    deployments: DeploymentServices | None = None,
 ) -> JobsService:
     def count(job_type: str) -> None:
         metrics.jobs_enqueued.labels(type=job_type).inc()
@@ -78,6 +89,8 @@ def build_jobs_service(  # noqa: PLR0917
     effects = {} if releases is None else releases.cancel_effects()
     if temp_envs is not None:
         effects.update(temp_envs.cancel_effects())
+    if deployments is not None:
+        effects.update(deployments.cancel_effects())
     return JobsService(
         queue=repositories.jobs,
         changesets=repositories.changesets,
@@ -142,6 +155,8 @@ def build_job_runner(  # noqa: PLR0917
     ttl_purge: PeriodicTtlPurge,
     releases: ReleaseServices | None = None,
     temp_envs: TempEnvJobs | None = None,
+    *,
+    deployments: DeploymentServices | None = None,
 ) -> JobRunner:
     hooks: list[tuple[str, Callable[[], object]]] = [
         ("mail outbox drain", outbox_drain),
@@ -153,6 +168,9 @@ def build_job_runner(  # noqa: PLR0917
     if temp_envs is not None:
         every = float(settings.temp_env_sweep_interval_s)
         hooks.append(("temp env sweep", build_periodic(temp_envs.sweep, clock, every)))
+    if deployments is not None:
+        every = float(settings.temp_env_sweep_interval_s)
+        hooks.append(("deployment recovery", build_periodic(deployments.recover, clock, every)))
     return JobRunner(
         queue,
         handlers,

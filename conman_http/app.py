@@ -27,7 +27,9 @@ from conman_http.ratelimit import rate_limit_middleware
 from conman_http.routes import IDENTITY_ROUTES
 from conman_http.routes.changesets import CHANGESET_ROUTES
 from conman_http.routes.comments import COMMENT_ROUTES
+from conman_http.routes.deployments import DEPLOYMENT_ROUTES
 from conman_http.routes.diffs import DIFF_ROUTES
+from conman_http.routes.drift import DRIFT_ROUTES
 from conman_http.routes.files import FILE_ROUTES
 from conman_http.routes.jobs import JOB_ROUTES
 from conman_http.routes.overrides import OVERRIDE_ROUTES
@@ -109,6 +111,8 @@ def create_app(
             *FILE_ROUTES,
             *DIFF_ROUTES,
             *TEMP_ENV_ROUTES,
+            *DRIFT_ROUTES,
+            *DEPLOYMENT_ROUTES,
             *extra_routes,
         ],
         dependencies=dependencies,

@@ -108,21 +108,24 @@ class TempEnvProvision:
         try:
             return self._steps(ctx, app, env)
         except Exception as exc:
-            if self._final(job, exc):
+            if self._final(ctx, exc):
                 reason = exc.message if isinstance(exc, ConmanError) else type(exc).__name__
                 ctx.log("error", f"provisioning failed finally: {reason}")
                 fail_provision(self.deps, app, env.id, job, reason)
             raise
 
-    def _final(self, job: Job, exc: Exception) -> bool:
-        if isinstance(exc, ConmanError) and exc.code not in _RETRYABLE_CODES:
+    def _final(self, ctx: RunningJobPort, exc: Exception) -> bool:
+        """A cancel, the last attempt, or (unless the job was stopped, e.g. by a timeout
+        that is retried) an error that is not an infrastructure failure."""
+        job = ctx.job
+        if self._cancel_requested(job) or job.attempts >= job.max_attempts:
             return True
-        if job.attempts >= job.max_attempts:
-            return True
-        try:
-            return self.deps.jobs.get(job.id).cancel_requested
-        except ConmanError:
+        if ctx.should_stop():
             return False
+        return isinstance(exc, ConmanError) and exc.code not in _RETRYABLE_CODES
+
+    def _cancel_requested(self, job: Job) -> bool:
+        return self.deps.jobs.get(job.id).cancel_requested
 
     def _check_stop(self, ctx: RunningJobPort) -> None:
         if ctx.should_stop():

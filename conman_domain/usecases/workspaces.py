@@ -63,6 +63,9 @@ class CreateWorkspaceCmd(msgspec.Struct, frozen=True, kw_only=True):
     actor: Actor
     title: str | None = None
     branch_name: str | None = None
+    reserved_branch: bool = False
+    """True for a system-named branch (``drift/<slug>/<n>``, DOMAIN.md §15.10): the
+    custom-name rules (no reserved prefix) are not applied. Never set from a request."""
 
 
 class CreateWorkspace:
@@ -88,7 +91,11 @@ class CreateWorkspace:
             user = d.repos.users.get(user_id)
             name = default_workspace_branch(user.email, app.name, taken)
         else:
-            name = validate_branch_name(cmd.branch_name, app.integration_branch)
+            name = (
+                cmd.branch_name
+                if cmd.reserved_branch
+                else validate_branch_name(cmd.branch_name, app.integration_branch)
+            )
             if name in taken:
                 raise Conflict(f"branch name is taken: {name}")
         baseline = current_baseline(d, app)

@@ -61,8 +61,8 @@ def test_each_poll_drains_the_outbox_beats_and_fails_unknown_job_types(tmp_path:
     )
     assert mail is not None
     job = new_job(
-        container.ids(), container.clock(), app_id=None, job_type=JobType.DEPLOY_RELEASE,
-        entity_type="deployment", entity_id="d" * 24, payload={}, created_by=None,
+        container.ids(), container.clock(), app_id=None, job_type=JobType.MSUITE_DEPLOY,
+        entity_type=None, entity_id=None, payload={}, created_by=None,
     )  # fmt: skip
     container.job_queue().enqueue(job)
     runner = container.job_runner()
@@ -78,5 +78,5 @@ def test_each_poll_drains_the_outbox_beats_and_fails_unknown_job_types(tmp_path:
     assert container.job_queue().get(job.id).error_message == "no worker for job type"
     assert list((tmp_path / "conman-data" / "mail").iterdir())
     assert container.heartbeats().latest() is not None
-    depth = container.metrics().job_queue_depth.labels(type="deploy_release")._value.get()
+    depth = container.metrics().job_queue_depth.labels(type="msuite_deploy")._value.get()
     assert depth == 1.0  # the first beat runs before the first claim

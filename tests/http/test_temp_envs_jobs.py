@@ -254,95 +254,36 @@ def test_a_failing_provision_hook_is_a_final_failure(tmp_path: Path) -> None:
         assert env_of(w, created["id"]).state == "deleted"
 
 
-def test_end_to_end_provision_expire_by_sweep_and_cleanup(
-    wp: tuple[World, FakeProvisioner],
-) -> None:
-    w, provisioner = wp
-    created = _create(w)
-    run_temp_job(w, JobType.TEMP_ENV_PROVISION)
-    data = _get(w, created["id"])
-    assert _sweep(w) == 0
-    # 23.5 h later: inside the 1 h warning window.
-    w.env.clock.current = _ts(data["expires_at"]) - timedelta(minutes=30)
-    assert _sweep(w) == 1
-    assert _sweep(w) == 0  # at most one queued expire job per env
-    job, result = run_temp_job(w, JobType.TEMP_ENV_EXPIRE)
-    assert job.state == JobState.SUCCEEDED and result == {"action": "warn"}
-    assert _get(w, created["id"])["expiry_warning_sent"] is True
-    assert w.outbox_for("temp_env_expiry_warning") == {"author@example.com"}
-    assert _sweep(w) == 0
-    # Past expires_at: active → expiring with grace (1 h by default).
-    w.env.clock.current = _ts(data["expires_at"]) + timedelta(seconds=1)
-    assert _sweep(w) == 1
-    run_temp_job(w, JobType.TEMP_ENV_EXPIRE)
-    expiring = _get(w, created["id"])
-    assert expiring["state"] == "expiring"
-    assert _ts(expiring["grace_until"]) - _ts(expiring["expires_at"]) < timedelta(
-        hours=1, minutes=11
-    )
-    assert w.outbox_for("temp_env_grace_started") == {"author@example.com"}
-    assert call(w, "POST", f"/{created['id']}/touch").status_code == 409
-    # Past grace_until: expiring → expired, cleanup enqueued.
-    w.env.clock.current = _ts(expiring["grace_until"]) + timedelta(seconds=1)
-    assert _sweep(w) == 1
-    run_temp_job(w, JobType.TEMP_ENV_EXPIRE)
-    assert _get(w, created["id"])["state"] == "expired"
-    assert w.outbox_for("temp_env_expired") == {"author@example.com"}
-    undo = call(w, "POST", f"/{created['id']}/undo-expire")
-    assert undo.status_code == 410 and undo.json()["error"]["code"] == "grace_expired"
-    assert call(w, "DELETE", f"/{created['id']}").status_code == 409
-    job, result = run_temp_job(w, JobType.TEMP_ENV_CLEANUP)
-    assert job.state == JobState.SUCCEEDED, result
-    final = _get(w, created["id"])
-    assert final["state"] == "deleted" and final["cleaned_up_at"] is not None
-    assert final["deleted_at"] is not None
-    assert created["db_name"] not in provisioner.databases
-    actions = w.audit_actions()
-    for action in ("expiring", "expired", "cleaned_up"):
-        assert f"temp_environment.{action}" in actions
+class _Stopped(Run):
+    """A running job that has been told to stop (canceled or timed out)."""
+
+    def should_stop(self) -> bool:
+        return True
 
 
-def test_undo_expire_restores_an_expiring_env_before_grace_ends(
+def _run_stopped(w: World, *, cancel: bool) -> None:
+    jobs: TempEnvJobs = w.env.container.temp_env_jobs()
+    job = w.queue.claim("w/1", w.env.clock.now(), 60, ["temp_env_provision"])
+    assert job is not None
+    if cancel:
+        w.queue.cancel(job.id, w.env.clock.now())
+    with pytest.raises(Exception, match="stopped"):
+        jobs.provision(_Stopped(job))
+
+
+def test_a_running_provision_that_is_canceled_releases_the_env(
     wp: tuple[World, FakeProvisioner],
 ) -> None:
     w, _ = wp
     created = _create(w)
-    run_temp_job(w, JobType.TEMP_ENV_PROVISION)
-    assert call(w, "POST", f"/{created['id']}/undo-expire").status_code == 409
-    data = _get(w, created["id"])
-    w.env.clock.current = _ts(data["expires_at"]) + timedelta(seconds=1)
-    _sweep(w)
-    run_temp_job(w, JobType.TEMP_ENV_EXPIRE)
-    expiring = _get(w, created["id"])
-    undone = call(w, "POST", f"/{created['id']}/undo-expire", user=w.cm)
-    assert undone.status_code == 200, undone.text
-    body = undone.json()["data"]
-    assert body["state"] == "active" and body["grace_until"] is None
-    assert body["expiry_warning_sent"] is False
-    assert "temp_environment.undo_expired" in w.audit_actions()
-    # Once grace has passed, undo answers 410 even while still expiring.
-    w.env.clock.current = _ts(body["expires_at"]) + timedelta(seconds=1)
-    _sweep(w)
-    run_temp_job(w, JobType.TEMP_ENV_EXPIRE)
-    expiring = _get(w, created["id"])
-    w.env.clock.current = _ts(expiring["grace_until"]) + timedelta(seconds=1)
-    late = call(w, "POST", f"/{created['id']}/undo-expire")
-    assert late.status_code == 410
+    _run_stopped(w, cancel=True)
+    assert env_of(w, created["id"]).state == "deleted"
 
 
-def test_cleanup_keeps_the_database_when_auto_cleanup_is_off(
+def test_a_first_attempt_stopped_by_its_timeout_keeps_the_env_for_the_retry(
     wp: tuple[World, FakeProvisioner],
 ) -> None:
-    w, provisioner = wp
-    _set_lifecycle(w, w.environments()[0].runtime_profile_id, Lifecycle(auto_cleanup=False))
+    w, _ = wp
     created = _create(w)
-    run_temp_job(w, JobType.TEMP_ENV_PROVISION)
-    assert call(w, "DELETE", f"/{created['id']}").status_code == 204
-    job, result = run_temp_job(w, JobType.TEMP_ENV_CLEANUP)
-    assert job.state == JobState.SUCCEEDED and result == {"state": "deleted", "db_retained": True}
-    assert env_of(w, created["id"]).db_retained is True
-    assert created["db_name"] in provisioner.databases
-    # Running the cleanup again changes nothing.
-    w.queue.enqueue(msgspec.structs.replace(job, id="f" * 24, state=JobState.QUEUED, attempts=0))
-    again, result = run_temp_job(w, JobType.TEMP_ENV_CLEANUP)
-    assert again.state == JobState.SUCCEEDED and result == {"state": "deleted", "db_retained": True}
+    _run_stopped(w, cancel=False)
+    assert env_of(w, created["id"]).state == "provisioning"
