@@ -11,7 +11,8 @@ boundary before record (a moved env ref is restored) and ignored from record on.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -47,6 +48,8 @@ from conman_domain.usecases.validate import (
 )
 
 __all__ = ["DeployPayload", "DeployRelease", "StepFailed"]
+
+T = TypeVar("T")
 
 
 class DeployPayload(msgspec.Struct, frozen=True, kw_only=True):
@@ -135,7 +138,9 @@ class DeployRelease:
             "gate": gate,
         }
 
-    def _step(self, run: _Run, deployment: Deployment, step: FailedStep, action: Any) -> Any:
+    def _step(
+        self, run: _Run, deployment: Deployment, step: FailedStep, action: Callable[[_Run], T]
+    ) -> T:
         if run.ctx.should_stop():
             self._stopped(run, deployment, step)
         try:
@@ -180,14 +185,6 @@ class DeployRelease:
             d, run.ctx, run.app, run.env, deployment, run.sha, resolved, pending,
             desired.profile_revision_id,
         )  # fmt: skip
-
-        def link(dep: Deployment) -> None:
-            dep.migration_execution_id = execution.id
-
-        save_deployment(d, deployment.id, link)
-        if execution.status.value != "succeeded":
-            failed = [m.id for m in execution.applied_migrations if m.status.value == "failed"]
-            raise Validation(f"migration failed: {', '.join(failed) or 'canceled'}")
         return execution.id
 
     def _move_ref(self, run: _Run) -> None:

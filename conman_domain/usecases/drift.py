@@ -28,20 +28,19 @@ from conman_domain.model import (
 from conman_domain.model.environments import MigrationStatus
 from conman_domain.model.profiles import ProfileRevision, ProfileSnapshot, RuntimeProfile
 from conman_domain.ports.repos import EntityRepoPort, MutableRepoPort
-from conman_domain.ports.secrets import SecretAad
 from conman_domain.rbac import Capability, check
-from conman_domain.rules.resolution import ResolvedProfile, SourcedSecret, resolve_profile
+from conman_domain.rules.resolution import ResolvedProfile, resolve_profile
 from conman_domain.usecases.apps import repo_ref
 from conman_domain.usecases.changeset_deps import Caller
 from conman_domain.usecases.drift_report import (
     AppliedView,
-    DecryptSecret,
     DesiredView,
     DriftCategories,
     DriftReportView,
     compare_resolved,
     migration_drift,
     migrations_enabled,
+    secret_decrypter,
     tree_migration_ids,
 )
 from conman_domain.usecases.job_shapes import new_job
@@ -122,21 +121,12 @@ class DriftService:
                 if applied_rev is None
                 else (applied_rev.runtime_profile_id, applied_rev.snapshot),
             )
-            categories = compare_resolved(applied, desired, self._decrypter(app))
+            categories = compare_resolved(applied, desired, secret_decrypter(d.cipher, app.id))
             applied_ids = self._applied_migrations(environment) | set(a.migration_ids)
             if migrations_enabled(desired):
                 categories.migrations = migration_drift(desired_ids, applied_ids)
-            applied_view = AppliedView(
-                deployment_id=a.deployment_id,
-                release_id=a.release_id,
-                profile_revision_id=a.profile_revision_id,
-                profile_revision_number=None
-                if applied_rev is None
-                else applied_rev.revision_number,
-                defaults_revision_id=a.defaults_revision_id,
-                migration_ids=list(a.migration_ids),
-                deployed_at=a.deployed_at,
-            )
+            number = None if applied_rev is None else applied_rev.revision_number
+            applied_view = AppliedView.of(a, number)
         drifted = categories.any()
         report = DriftReportView(
             environment_id=environment.id,
@@ -305,12 +295,3 @@ class DriftService:
         if sha is None or not migrations_enabled(resolved):
             return []
         return tree_migration_ids(self._d.git, repo_ref(app), sha, resolved.migrations.repo_paths)
-
-    def _decrypter(self, app: App) -> DecryptSecret:
-        cipher = self._d.cipher
-
-        def decrypt(key: str, secret: SourcedSecret) -> str:
-            aad = SecretAad(app_id=app.id, profile_id=secret.profile_id, key=key)
-            return cipher.decrypt(secret.record, aad)
-
-        return decrypt

@@ -15,8 +15,10 @@ from typing import Any
 import msgspec
 
 from conman_domain.gitmodel import RepoRef
+from conman_domain.model.environments import AppliedState
 from conman_domain.model.profiles import TypedValue
 from conman_domain.ports.git import GitPort
+from conman_domain.ports.secrets import CipherPort, SecretAad
 from conman_domain.rules.resolution import ResolvedProfile, SourcedSecret
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "compare_resolved",
     "migration_drift",
     "migrations_enabled",
+    "secret_decrypter",
     "tree_migration_ids",
 ]
 
@@ -118,6 +121,19 @@ class AppliedView(msgspec.Struct, kw_only=True):
     defaults_revision_id: str | None
     migration_ids: list[str]
     deployed_at: datetime
+
+    @classmethod
+    def of(cls, state: AppliedState, revision_number: int | None) -> AppliedView:
+        """The view of E's applied state (``revision_number`` of its profile revision)."""
+        return cls(
+            deployment_id=state.deployment_id,
+            release_id=state.release_id,
+            profile_revision_id=state.profile_revision_id,
+            profile_revision_number=revision_number,
+            defaults_revision_id=state.defaults_revision_id,
+            migration_ids=list(state.migration_ids),
+            deployed_at=state.deployed_at,
+        )
 
 
 class DesiredView(msgspec.Struct, kw_only=True):
@@ -228,3 +244,13 @@ def tree_migration_ids(
         page = git.list_tree(repo, sha, root, recursive=True, limit=_MIGRATION_TREE_LIMIT)
         ids.update(e.path for e in page.entries if e.type == "blob")
     return sorted(ids, key=lambda i: i.encode())
+
+
+def secret_decrypter(cipher: CipherPort, app_id: str) -> DecryptSecret:
+    """Decrypt a resolved secret with the AAD of the profile that holds it (in memory)."""
+
+    def decrypt(key: str, secret: SourcedSecret) -> str:
+        aad = SecretAad(app_id=app_id, profile_id=secret.profile_id, key=key)
+        return cipher.decrypt(secret.record, aad)
+
+    return decrypt

@@ -9,25 +9,20 @@ from collections.abc import Sequence
 
 import msgspec
 
-from conman_domain.errors import Conflict
+from conman_domain.errors import Conflict, Validation
 from conman_domain.model import App, Deployment, Environment, MigrationExecution
 from conman_domain.model.environments import AppliedMigration, MigrationStatus
 from conman_domain.ports.jobs import RunningJobPort
 from conman_domain.ports.runner import CommandMetadata
 from conman_domain.rules.resolution import ResolvedProfile
 from conman_domain.usecases.apps import repo_ref
-from conman_domain.usecases.deployment_shapes import DeploymentDeps
+from conman_domain.usecases.deployment_shapes import DeploymentDeps, save_deployment
 from conman_domain.usecases.validate import command_env
 
-__all__ = ["applied_migrations", "migrations_enabled", "run_migrations"]
+__all__ = ["applied_migrations", "run_migrations"]
 
 MIGRATION_TIMEOUT_SECONDS = 600.0
 """Timeout of one migration run (the deploy job keeps its own overall timeout)."""
-
-
-def migrations_enabled(resolved: ResolvedProfile) -> bool:
-    """Enabled when ``repo_paths`` is non-empty and ``command_ref`` is set."""
-    return bool(resolved.migrations.repo_paths) and resolved.migrations.command_ref is not None
 
 
 def applied_migrations(deps: DeploymentDeps, environment_id: str) -> set[str]:
@@ -51,9 +46,9 @@ def run_migrations(  # noqa: PLR0917
     pending: Sequence[str],
     profile_revision_id: str | None,
 ) -> MigrationExecution:
-    """Run ``pending`` in order; the stored execution says which ran and how. A failure
-    leaves the execution ``failed`` (the caller fails the step); the ids after it are
-    recorded as ``skipped``."""
+    """Run ``pending`` in order and link the stored execution (which says which ran and
+    how) to the deployment. A failure leaves the execution ``failed``, records the ids
+    after it as ``skipped`` and raises ``Validation`` naming the failed id."""
     command = resolved.migrations.command_ref or ""
     state_ref = resolved.migrations.applied_state_ref or ""
     now = deps.clock.now()
@@ -113,7 +108,16 @@ def run_migrations(  # noqa: PLR0917
             )
         )
     final = MigrationStatus.FAILED if failed else MigrationStatus.SUCCEEDED
-    return _finish(deps, execution, results, final)
+    done = _finish(deps, execution, results, final)
+
+    def link(dep: Deployment) -> None:
+        dep.migration_execution_id = done.id
+
+    save_deployment(deps, deployment.id, link)
+    if failed:
+        names = [m.id for m in results if m.status is MigrationStatus.FAILED]
+        raise Validation(f"migration failed: {', '.join(names) or 'stopped'}")
+    return done
 
 
 def _finish(

@@ -16,8 +16,10 @@ from conman_domain.model import (
     TypedValue,
     ValueType,
 )
+from conman_domain.model.overrides import OverrideOperation, SecretOverride
 from conman_domain.model.profiles import MigrationSettings
 from conman_domain.ports.runner import CommandEnv, CommandResult, Materializer
+from conman_domain.ports.secrets import SecretAad
 from conman_domain.usecases.apps import repo_ref
 from conman_domain.usecases.deployment_services import DeploymentServices
 from tests.http.changeset_world import World, changeset_world
@@ -220,6 +222,7 @@ def test_pending_migrations_run_once_each_in_byte_order(w: World) -> None:
 
 def test_a_failing_migration_fails_the_migrations_step(w: World) -> None:
     w.commit_branch("db/1.sql", b"x", branch="main")
+    w.commit_branch("db/2.sql", b"y", branch="main")
     release = published(w, "config/a.json")
     dev = w.environments()[0]
     profile = w.repos.runtime_profiles.get(dev.runtime_profile_id)
@@ -233,6 +236,13 @@ def test_a_failing_migration_fails_the_migrations_step(w: World) -> None:
     got = _deployment(w, data["id"])
     assert (got["state"], got["failed_step"]) == ("failed", "migrations")
     assert _ref(w, dev.branch_ref) is None
+    execution = w.repos.migration_executions.get(str(got["migration_execution_id"]))
+    assert execution.status == "failed"
+    assert [(m.id, m.status) for m in execution.applied_migrations] == [
+        ("db/1.sql", "failed"),
+        ("db/2.sql", "skipped"),
+    ]
+    assert "db/1.sql" in str(got["error_message"])
 
 
 class _CanceledCommand(Run):
@@ -293,3 +303,45 @@ def test_a_job_stopped_without_a_cancel_fails_the_deployment(w: World) -> None:
         services.deploy_job(StoppingRun(job))
     got = _deployment(w, data["id"])
     assert (got["state"], got["failed_step"]) == ("failed", "drift")
+
+
+def _override_release(w: World, override: OverrideSnapshot) -> dict[str, object]:
+    release = published(w, "config/a.json")
+    cs = w.repos.changesets.get(release["changesets"][0]["changeset_id"])
+    w.repos.changeset_revisions.insert(
+        ChangesetRevision(
+            id=w.env.services.deps.ids.new_id(), created_at=w.env.clock.now(),
+            changeset_id=cs.id, revision_number=cs.current_revision, head_sha=cs.head_sha,
+            base_sha=cs.base_sha, profile_overrides_snapshot=[override], created_by=w.cm.id,
+        )
+    )  # fmt: skip
+    return release
+
+
+def test_a_secret_override_reaches_the_command_and_the_profile(w: World) -> None:
+    dev = w.environments()[0]
+    cipher = w.env.container.cipher()
+    aad = SecretAad(app_id=w.app_id, profile_id=dev.runtime_profile_id, key="API_KEY")
+    record = cipher.encrypt("sekret-value-123", aad)
+    override = OverrideSnapshot(
+        target_environment_id=dev.id,
+        target_profile_id=dev.runtime_profile_id,
+        secret_overrides_encrypted={
+            "API_KEY": SecretOverride(operation=OverrideOperation.SET, record=record)
+        },
+    )
+    release = _override_release(w, override)
+    set_deploy_command(w, "deploy.sh")
+    deploy(w, dev.id, "deploy", {"release_id": release["id"]})
+    job, result, ctx = run_deploy(w)
+    assert job.state == JobState.SUCCEEDED, result
+    assert ctx.envs[0].secrets["API_KEY"] == "sekret-value-123"
+    profile = w.repos.runtime_profiles.get(dev.runtime_profile_id)
+    assert cipher.decrypt(profile.secrets["API_KEY"], aad) == "sekret-value-123"
+    before = profile.current_revision
+    # Deploying the same overrides again changes nothing: no new revision.
+    deploy(w, w.environments()[1].id, "promote", {"release_id": release["id"]})
+    run_deploy(w)
+    deploy(w, dev.id, "deploy", {"release_id": release["id"]})
+    run_deploy(w)
+    assert w.repos.runtime_profiles.get(dev.runtime_profile_id).current_revision == before
