@@ -67,6 +67,10 @@ class Item:
         self.approvers: set[str] = set()  # independent model of the approval count
         self.queue_position: int | None = None
         self.was_terminal = False
+        self.counted_from = 0  # reviews before this index were cleared by move-to-draft
+
+    def counted_reviews(self) -> list[Review]:
+        return self.reviews[self.counted_from :]
 
 
 class ChangesetMachine(RuleBasedStateMachine):
@@ -136,7 +140,7 @@ class ChangesetMachine(RuleBasedStateMachine):
             revision_number=item.revision,
             decision=decision,
         )
-        count = approval_count([*item.reviews, candidate], item.revision)
+        count = approval_count([*item.counted_reviews(), candidate], item.revision)
         action = {
             ReviewDecision.APPROVED: "approve",
             ReviewDecision.CHANGES_REQUESTED: "request_changes",
@@ -167,7 +171,10 @@ class ChangesetMachine(RuleBasedStateMachine):
         item = self.items[i]
         new = self._apply(item, "move_to_draft", actor)
         if new is not None:
+            # Moving to draft clears the approvals (DOMAIN.md §9.2): the reviews of the
+            # current revision stay in the history but no longer count.
             item.approvers = set()
+            item.counted_from = len(item.reviews)
             self._enter(item, new)
 
     @rule(i=indexes, actor=actors, gate=mostly, ancestor=mostly)
@@ -218,7 +225,7 @@ class ChangesetMachine(RuleBasedStateMachine):
     @invariant()
     def approvals_count_distinct_reviewers_of_the_current_revision(self) -> None:
         for item in self.items:
-            assert approval_count(item.reviews, item.revision) == len(item.approvers)
+            assert approval_count(item.counted_reviews(), item.revision) == len(item.approvers)
             assert AUTHOR not in item.approvers
             if item.state is ChangesetState.APPROVED:
                 assert len(item.approvers) >= self.required
