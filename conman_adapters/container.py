@@ -270,9 +270,7 @@ def _changesets(  # noqa: PLR0917
     audit: AuditTrail,
     metrics: ConmanMetrics,
 ) -> ChangesetServices:
-    def count(job_type: str) -> None:
-        metrics.jobs_enqueued.labels(type=job_type).inc()
-
+    count = metrics.count_enqueued
     deps = ChangesetDeps(
         repos=repositories,
         git=git,
@@ -290,9 +288,7 @@ def _changesets(  # noqa: PLR0917
 def _profiles(
     identity: IdentityDeps, repositories: Repositories, cipher: CipherPort, metrics: ConmanMetrics
 ) -> ProfilesService:
-    def count(job_type: str) -> None:
-        metrics.jobs_enqueued.labels(type=job_type).inc()
-
+    count = metrics.count_enqueued
     deps = ProfileDeps(identity=identity, cipher=cipher, jobs=repositories.jobs, on_enqueue=count)
     return ProfilesService(deps)
 
@@ -307,9 +303,7 @@ def _releases(  # noqa: PLR0917
     audit: AuditTrail,
     metrics: ConmanMetrics,
 ) -> ReleaseServices:
-    def count(job_type: str) -> None:
-        metrics.jobs_enqueued.labels(type=job_type).inc()
-
+    count = metrics.count_enqueued
     deps = ReleaseDeps(
         repos=repositories,
         git=git,
@@ -336,9 +330,7 @@ def _drift_deps(  # noqa: PLR0917
 ) -> DriftDeps:
     """Runtime-profile drift (DOMAIN.md §15.9, §15.10): report, gate, checks, fix."""
 
-    def count(job_type: str) -> None:
-        metrics.jobs_enqueued.labels(type=job_type).inc()
-
+    count = metrics.count_enqueued
     return DriftDeps(
         repos=repositories,
         git=git,
@@ -366,9 +358,7 @@ def _deployments(  # noqa: PLR0917
 ) -> DeploymentServices:
     """Deployments (DOMAIN.md §14): approvals, requests, rollback, deploy_release."""
 
-    def count(job_type: str) -> None:
-        metrics.jobs_enqueued.labels(type=job_type).inc()
-
+    count = metrics.count_enqueued
     deps = DeploymentDeps(
         tokens=tokens,
         repos=repositories,
@@ -398,9 +388,7 @@ def _temp_env_deps(  # noqa: PLR0917
     """Temp envs (DOMAIN.md §16): ``CONMAN_TEMP_URL_DOMAIN``, ``CONMAN_TEMP_DB_URI`` and
     the provision/cleanup hook commands."""
 
-    def count(job_type: str) -> None:
-        metrics.jobs_enqueued.labels(type=job_type).inc()
-
+    count = metrics.count_enqueued
     config = TempEnvConfig(
         url_domain=settings.temp_url_domain,
         db_uri=settings.temp_db_uri,

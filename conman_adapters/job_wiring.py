@@ -83,9 +83,7 @@ def build_jobs_service(  # noqa: PLR0917
     *,
     deployments: DeploymentServices | None = None,
 ) -> JobsService:
-    def count(job_type: str) -> None:
-        metrics.jobs_enqueued.labels(type=job_type).inc()
-
+    count = metrics.count_enqueued
     effects = {} if releases is None else releases.cancel_effects()
     if temp_envs is not None:
         effects.update(temp_envs.cancel_effects())

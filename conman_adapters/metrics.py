@@ -80,6 +80,10 @@ class ConmanMetrics:
         self.http_requests.labels(method=method, path=path, status=str(status)).inc()
         self.http_duration.labels(method=method, path=path).observe(seconds)
 
+    def count_enqueued(self, job_type: str) -> None:
+        """Count one enqueued job of ``job_type`` (the use cases' ``on_enqueue`` hook)."""
+        self.jobs_enqueued.labels(type=job_type).inc()
+
     def render(self) -> bytes:
         """The Prometheus text exposition of every family."""
         return bytes(generate_latest(self.registry))

@@ -83,6 +83,7 @@ class WireServer:
         self.uri = f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
         exe = Path(sys.executable).with_name("nx-27017")
         command = [str(exe)] if exe.exists() else [sys.executable, "-m", "nx_27017.nx_27017"]
+        self._stderr = open(os.path.join(self.dir, "stderr.log"), "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
                 *command,
@@ -97,8 +98,10 @@ class WireServer:
                 "--pid-file",
                 os.path.join(self.dir, "server.pid"),
             ],
+            # Never a pipe: the emulator logs every query-planner warning to stderr as
+            # well, and an unread pipe fills up and blocks it mid-request.
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
         )
         self._wait_ready()
 
@@ -106,7 +109,7 @@ class WireServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                err = Path(self.dir, "stderr.log").read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"nx-27017 exited early: {err}")
             try:
                 client: MongoClient[Any] = MongoClient(self.uri, serverSelectionTimeoutMS=300)
@@ -126,8 +129,7 @@ class WireServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self._stderr.close()
 
 
 def make_store(
