@@ -50,6 +50,7 @@ from conman_adapters.store import (
 from conman_adapters.store.repositories import Repositories, StoreRunnerHeartbeats
 from conman_adapters.system import SystemClock, SystemIds
 from conman_domain.errors import Validation
+from conman_domain.model import App
 from conman_domain.ports.clock import ClockPort
 from conman_domain.ports.git import GitPort
 from conman_domain.ports.health import RunnerHeartbeatPort, StoreHealthPort
@@ -78,6 +79,7 @@ from conman_domain.usecases.review_aids import ReviewAids
 from conman_domain.usecases.services import IdentityServices
 from conman_domain.usecases.temp_env_jobs import TempEnvJobs
 from conman_domain.usecases.temp_env_shapes import TempEnvConfig, TempEnvDeps
+from conman_domain.usecases.temp_envs import TempEnvService
 from conman_domain.usecases.workspace_context import WorkspaceDeps
 
 __all__ = ["GIT_BACKENDS", "VERSION", "Container", "build_container", "select_git_backend"]
@@ -417,11 +419,27 @@ def _llm(settings: Settings) -> LlmPort:
     )
 
 
-def _workspace_deps(
-    repositories: Repositories, git: GitPort, clock: ClockPort, ids: IdPort, audit: AuditTrail
+def _workspace_deps(  # noqa: PLR0917
+    repositories: Repositories,
+    git: GitPort,
+    clock: ClockPort,
+    ids: IdPort,
+    audit: AuditTrail,
+    temp_envs: TempEnvDeps,
 ) -> WorkspaceDeps:
+    touch = TempEnvService(temp_envs).touch_source
+
+    def on_activity(app: App, workspace_id: str) -> bool:
+        return touch(app, workspace_id=workspace_id)
+
     return WorkspaceDeps(
-        repos=repositories, git=git, clock=clock, ids=ids, audit=audit, sleep=time.sleep
+        repos=repositories,
+        git=git,
+        clock=clock,
+        ids=ids,
+        audit=audit,
+        sleep=time.sleep,
+        on_activity=on_activity,
     )
 
 
@@ -545,7 +563,7 @@ class Container(containers.DeclarativeContainer):
     # Workspaces and files (DOMAIN.md §8): routes build the use cases over these deps,
     # which hold the per-workspace write locks, so there is one per process.
     workspace_deps = providers.Singleton(
-        _workspace_deps, repositories, git, clock, ids, audit_trail
+        _workspace_deps, repositories, git, clock, ids, audit_trail, temp_env_deps
     )
     drift_fix = providers.Singleton(DriftFix, drift_deps, workspace_deps)
     # Diffs, analysis and chat of a changeset (DOMAIN.md §9.5, §10; API.md §9).

@@ -238,6 +238,7 @@ class WriteFile:
             after={"path": path, "size": len(data), "created": created},
             git_sha=sha,
         )
+        self._d.touch(ctx.app, ctx.workspace.id)
         return WriteResult(
             path=path, commit_sha=sha, working_sha=sha, created=created, size=len(data)
         )
@@ -272,6 +273,7 @@ class DeleteFile:
             before={"path": path},
             git_sha=sha,
         )
+        self._d.touch(ctx.app, ctx.workspace.id)
         return DeleteResult(path=path, commit_sha=sha, working_sha=sha)
 
 
@@ -334,4 +336,5 @@ class Checkpoint:
             after={"commit_sha": sha, "message": message},
             git_sha=sha,
         )
+        self._d.touch(ctx.app, ctx.workspace.id)
         return CheckpointResult(commit_sha=sha, message=message, head_sha=sha)

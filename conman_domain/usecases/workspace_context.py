@@ -10,6 +10,7 @@ workspace document.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -17,7 +18,7 @@ from typing import Protocol
 
 import msgspec
 
-from conman_domain.errors import NotFound
+from conman_domain.errors import ConmanError, NotFound
 from conman_domain.gitmodel import RepoRef, Signature
 from conman_domain.model import (
     App,
@@ -53,6 +54,8 @@ __all__ = [
     "member_role",
     "workspace_view",
 ]
+
+_log = logging.getLogger("conman.workspaces")
 
 
 def autosave_ref(workspace_id: str) -> str:
@@ -99,6 +102,7 @@ class WorkspaceDeps:
         ids: IdPort,
         audit: AuditTrail,
         sleep: Callable[[float], None],
+        on_activity: Callable[[App, str], object] | None = None,
     ) -> None:
         self.repos = repos
         self.git = git
@@ -106,8 +110,20 @@ class WorkspaceDeps:
         self.ids = ids
         self.audit = audit
         self.sleep = sleep
+        self._on_activity = on_activity
         self._guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+
+    def touch(self, app: App, workspace_id: str) -> None:
+        """Activity on the workspace: the temp-env touch of DOMAIN.md §16.3 (writes,
+        checkpoints, resets, syncs). Runs after the change succeeded; a failure is
+        logged and never undoes or fails the change."""
+        if self._on_activity is None:
+            return
+        try:
+            self._on_activity(app, workspace_id)
+        except ConmanError as exc:
+            _log.warning("temp-env touch for workspace %s failed: %s", workspace_id, exc.message)
 
     def working_lock(self, workspace_id: str) -> threading.Lock:
         """The in-process lock serializing writers of one workspace's refs."""

@@ -70,6 +70,7 @@ class ResetWorkspace:
             after={"head_sha": view.head_sha, "base_sha": view.base_sha},
             git_sha=baseline.sha,
         )
+        d.touch(ctx.app, ctx.workspace.id)
         return view
 
 
@@ -152,6 +153,7 @@ class SyncIntegration:
             message=f"merged {ctx.app.integration_branch} into {ctx.workspace.branch_name}",
         )
         self._audit(ctx, result)
+        self._d.touch(ctx.app, ctx.workspace.id)
         return result
 
     def _swap_refs(

@@ -261,3 +261,19 @@ def test_source_activity_touches_only_an_active_temp_env(w: World) -> None:
     env = env_of(w, data["id"])
     assert env.expires_at is not None and env.expires_at > _ts(data["expires_at"])
     assert service.touch_source(w.app, changeset_id="0" * 24) is False
+
+
+def test_writing_a_file_through_the_api_touches_the_workspace_temp_env(w: World) -> None:
+    data = _active(w)
+    w.env.clock.advance(hours=3)
+    response = w.call(
+        "PUT",
+        w.author,
+        f"/workspaces/{w.workspace.id}/files",
+        {"path": "config/app.json", "content": "{}", "encoding": "utf-8"},
+    )
+    assert response.status_code == 200, response.text
+    env = env_of(w, data["id"])
+    assert env.last_activity_at is not None
+    assert env.last_activity_at > _ts(data["last_activity_at"])
+    assert env.expires_at is not None and env.expires_at > _ts(data["expires_at"])
