@@ -4,14 +4,13 @@ drift-gate interface and the helpers that load, save and announce deployments
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
 
-from conman_domain.errors import Conflict, ConmanError, NotFound
+from conman_domain.errors import Conflict, NotFound
 from conman_domain.model import (
     App,
     Deployment,
@@ -20,21 +19,14 @@ from conman_domain.model import (
     Environment,
     NotificationEvent,
     ReleaseState,
-    Role,
     UsedApprovalToken,
 )
 from conman_domain.model.deployments import DeploymentApproval, RollbackMode
-from conman_domain.notifications import (
-    MemberRef,
-    TemplateData,
-    audience_user_ids,
-    filter_recipients,
-)
 from conman_domain.ports.repos import EntityRepoPort, MutableRepoPort
 from conman_domain.ports.security import TokenPort
 from conman_domain.usecases.changeset_deps import CAS_RETRIES
 from conman_domain.usecases.drift import DriftDeps, DriftRepos
-from conman_domain.usecases.outbox import queue_mail
+from conman_domain.usecases.notify import Subject, notify_members
 
 __all__ = [
     "DEPLOYABLE",
@@ -55,8 +47,6 @@ DEPLOYABLE = frozenset(
     {ReleaseState.PUBLISHED, ReleaseState.DEPLOYED_PARTIAL, ReleaseState.DEPLOYED_FULL}
 )
 """Release states a deploy or promote accepts (§14.1); rollback targets add rolled_back."""
-
-_log = logging.getLogger("conman.notifications")
 
 
 class DeploymentRepos(DriftRepos, Protocol):
@@ -153,63 +143,16 @@ def notify_deployment(  # noqa: PLR0917
 ) -> int:
     """Queue ``event`` for its audience (D§18.1); an emission error is logged, never
     raised. Returns the number of mails queued."""
-    try:
-        return _emit(deps, event, app, deployment, actor_user_id, title)
-    except ConmanError as exc:
-        _log.error("could not emit %s for deployment %s: %s", event, deployment.id, exc.message)
-        return 0
-
-
-def _emit(  # noqa: PLR0917
-    deps: DeploymentDeps,
-    event: NotificationEvent,
-    app: App,
-    deployment: Deployment,
-    actor_user_id: str | None,
-    title: str,
-) -> int:
-    repos = deps.repos
-    members = [
-        MemberRef(user_id=m.user_id, role=Role(m.role))
-        for m in repos.memberships.all({"app_id": app.id}, sort=(("created_at", 1),))
-    ]
-    candidates = audience_user_ids(event, members)
-    if not candidates:
-        return 0
-    prefs = repos.notification_preferences.all({"user_id": {"$in": candidates}})
-    recipients = filter_recipients(
-        event,
-        candidates,
+    return notify_members(
+        deps.repos,
+        deps.ids,
+        deps.clock,
+        public_url=deps.public_url,
+        event=event,
+        app=app,
+        subject=Subject(entity_id=deployment.id, title=title, path=f"deployments/{deployment.id}"),
         actor_user_id=actor_user_id,
-        email_enabled={p.user_id: p.email_enabled for p in prefs},
     )
-    actor = None if actor_user_id is None else repos.users.find_one({"id": actor_user_id})
-    data = TemplateData(
-        event_type=event,
-        app_name=app.name,
-        entity_id=deployment.id,
-        entity_title=title,
-        actor_name="" if actor is None else actor.name,
-        link_url=f"{deps.public_url}/apps/{app.id}/deployments/{deployment.id}",
-    )
-    ids = sorted(set(recipients))
-    users = {u.id: u for u in repos.users.all({"id": {"$in": ids}})} if ids else {}
-    queued = 0
-    for user_id in recipients:
-        user = users.get(user_id)
-        if user is None:
-            continue
-        doc = queue_mail(
-            repos.notification_outbox,
-            deps.ids,
-            deps.clock,
-            data=data,
-            to_email=user.email,
-            recipient_user_id=user_id,
-            app_id=app.id,
-        )
-        queued += doc is not None
-    return queued
 
 
 class DeploymentFilter(msgspec.Struct, frozen=True, kw_only=True):

@@ -11,19 +11,12 @@ idempotent insert, so running it again after a crash is harmless.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import msgspec
 
-from conman_domain.errors import Conflict, ConmanError, FieldError, GateFailed, NotFound, Validation
-from conman_domain.model import App, Environment, NotificationEvent, Role
-from conman_domain.notifications import (
-    MemberRef,
-    TemplateData,
-    audience_user_ids,
-    filter_recipients,
-)
+from conman_domain.errors import Conflict, FieldError, GateFailed, NotFound, Validation
+from conman_domain.model import App, Environment, NotificationEvent
 from conman_domain.ports.jobs import RunningJobPort
 from conman_domain.ports.runner import CommandMetadata
 from conman_domain.usecases.apps import repo_ref
@@ -31,7 +24,7 @@ from conman_domain.usecases.audit import Actor
 from conman_domain.usecases.drift import DriftDeps, DriftService
 from conman_domain.usecases.drift_report import DriftReportView
 from conman_domain.usecases.gates import failure_summary
-from conman_domain.usecases.outbox import queue_mail
+from conman_domain.usecases.notify import Subject, notify_members
 from conman_domain.usecases.validate import (
     command_env,
     command_validation_result,
@@ -40,8 +33,6 @@ from conman_domain.usecases.validate import (
 from conman_domain.validator import ValidationResult, run_builtin_validator
 
 __all__ = ["DriftCheckJob", "DriftCheckPayload", "notify_blocked"]
-
-_log = logging.getLogger("conman.notifications")
 
 
 class DriftCheckPayload(msgspec.Struct, frozen=True, kw_only=True):
@@ -170,55 +161,13 @@ def notify_blocked(deps: DriftDeps, app: App, env: Environment, actor_user_id: s
     """Queue ``deployment_blocked_by_drift`` for the config managers and app admins
     (never the actor); returns the number queued. Emission never fails the request:
     a store error is logged and 0 returned."""
-    try:
-        return _emit(deps, app, env, actor_user_id)
-    except ConmanError as exc:
-        _log.error("could not emit deployment_blocked_by_drift for %s: %s", env.id, exc.message)
-        return 0
-
-
-def _emit(deps: DriftDeps, app: App, env: Environment, actor_user_id: str | None) -> int:
-    event = NotificationEvent.DEPLOYMENT_BLOCKED_BY_DRIFT
-    repos = deps.repos
-    members = [
-        MemberRef(user_id=m.user_id, role=Role(m.role))
-        for m in repos.memberships.all({"app_id": app.id}, sort=(("created_at", 1),))
-    ]
-    candidates = audience_user_ids(event, members)
-    if not candidates:
-        return 0
-    prefs = repos.notification_preferences.all({"user_id": {"$in": candidates}})
-    recipients = filter_recipients(
-        event,
-        candidates,
+    return notify_members(
+        deps.repos,
+        deps.ids,
+        deps.clock,
+        public_url=deps.public_url,
+        event=NotificationEvent.DEPLOYMENT_BLOCKED_BY_DRIFT,
+        app=app,
+        subject=Subject(entity_id=env.id, title=env.name, path=f"environments/{env.id}/drift"),
         actor_user_id=actor_user_id,
-        email_enabled={p.user_id: p.email_enabled for p in prefs},
     )
-    if not recipients:
-        return 0
-    actor = None if actor_user_id is None else repos.users.find_one({"id": actor_user_id})
-    data = TemplateData(
-        event_type=event,
-        app_name=app.name,
-        entity_id=env.id,
-        entity_title=env.name,
-        actor_name="" if actor is None else actor.name,
-        link_url=f"{deps.public_url}/apps/{app.id}/environments/{env.id}/drift",
-    )
-    users = {u.id: u for u in repos.users.all({"id": {"$in": sorted(set(recipients))}})}
-    queued = 0
-    for user_id in recipients:
-        user = users.get(user_id)
-        if user is None:
-            continue
-        doc = queue_mail(
-            repos.notification_outbox,
-            deps.ids,
-            deps.clock,
-            data=data,
-            to_email=user.email,
-            recipient_user_id=user_id,
-            app_id=app.id,
-        )
-        queued += doc is not None
-    return queued

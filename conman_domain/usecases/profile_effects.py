@@ -7,22 +7,14 @@ No secret value ever reaches a job payload, an audit event or a notification.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import msgspec
 
-from conman_domain.errors import ConmanError
-from conman_domain.model import App, Environment, JobType, NotificationEvent, Role
+from conman_domain.model import App, Environment, JobType, NotificationEvent
 from conman_domain.model.profiles import ChangeKind, ProfileKind, ProfileSnapshot, RuntimeProfile
-from conman_domain.notifications import (
-    MemberRef,
-    TemplateData,
-    audience_user_ids,
-    filter_recipients,
-)
 from conman_domain.usecases.job_shapes import new_job
-from conman_domain.usecases.outbox import queue_mail
+from conman_domain.usecases.notify import Subject, notify_members
 from conman_domain.usecases.profile_shapes import ProfileDeps
 
 __all__ = [
@@ -33,7 +25,6 @@ __all__ = [
     "notify_changed",
 ]
 
-_log = logging.getLogger("conman.notifications")
 _PLAIN_FIELDS = ("name", "base_url", "database", "migrations", "data_strategy", "lifecycle")
 
 
@@ -78,60 +69,21 @@ def notify_changed(
 ) -> int:
     """Queue ``runtime_profile_changed`` for the config managers and app admins (never
     the actor); an emission error is logged and does not fail the request."""
-    try:
-        return _emit(deps, app, profile, actor_user_id)
-    except ConmanError as exc:
-        _log.error("could not emit runtime_profile_changed for %s: %s", profile.id, exc.message)
-        return 0
-
-
-def _emit(deps: ProfileDeps, app: App, profile: RuntimeProfile, actor_user_id: str | None) -> int:
-    event = NotificationEvent.RUNTIME_PROFILE_CHANGED
-    repos = deps.repos
-    members = [
-        MemberRef(user_id=m.user_id, role=Role(m.role))
-        for m in repos.memberships.all({"app_id": app.id}, sort=(("created_at", 1),))
-    ]
-    candidates = audience_user_ids(event, members)
-    if not candidates:
-        return 0
-    prefs = repos.notification_preferences.all({"user_id": {"$in": candidates}})
-    recipients = filter_recipients(
-        event,
-        candidates,
+    return notify_members(
+        deps.repos,
+        deps.ids,
+        deps.clock,
+        public_url=deps.identity.config.public_url,
+        event=NotificationEvent.RUNTIME_PROFILE_CHANGED,
+        app=app,
+        subject=Subject(
+            entity_id=profile.id,
+            title=profile.name,
+            path=f"runtime-profiles/{profile.id}",
+            extras={"revision_number": str(profile.current_revision)},
+        ),
         actor_user_id=actor_user_id,
-        email_enabled={p.user_id: p.email_enabled for p in prefs},
     )
-    if not recipients:
-        return 0
-    actor = None if actor_user_id is None else repos.users.find_one({"id": actor_user_id})
-    public_url = deps.identity.config.public_url.rstrip("/")
-    data = TemplateData(
-        event_type=event,
-        app_name=app.name,
-        entity_id=profile.id,
-        entity_title=profile.name,
-        actor_name="" if actor is None else actor.name,
-        link_url=f"{public_url}/apps/{app.id}/runtime-profiles/{profile.id}",
-        extras={"revision_number": str(profile.current_revision)},
-    )
-    users = {u.id: u for u in repos.users.all({"id": {"$in": sorted(set(recipients))}})}
-    queued = 0
-    for user_id in recipients:
-        user = users.get(user_id)
-        if user is None:
-            continue
-        doc = queue_mail(
-            repos.notification_outbox,
-            deps.ids,
-            deps.clock,
-            data=data,
-            to_email=user.email,
-            recipient_user_id=user_id,
-            app_id=app.id,
-        )
-        queued += doc is not None
-    return queued
 
 
 def change_summary(

@@ -4,39 +4,31 @@ creator's notifications (DOMAIN.md §16, §18; API.md §2 TempEnv)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
 import msgspec
 
-from conman_domain.errors import Conflict, ConmanError, NotFound, Validation
+from conman_domain.errors import Conflict, NotFound, Validation
 from conman_domain.model import (
     App,
     Job,
     JobType,
     NotificationEvent,
     ProfileRevision,
-    Role,
     RuntimeProfile,
     TempEnvironment,
     TempEnvKind,
     TempEnvState,
 )
 from conman_domain.model.audit import AuditContext
-from conman_domain.notifications import (
-    MemberRef,
-    TemplateData,
-    audience_user_ids,
-    filter_recipients,
-)
 from conman_domain.ports.dbprov import DatabaseProvisionerPort
 from conman_domain.ports.repos import EntityRepoPort, MutableRepoPort
 from conman_domain.usecases.audit import Actor
 from conman_domain.usecases.changeset_deps import CAS_RETRIES, ChangesetDeps, ChangesetRepos
 from conman_domain.usecases.job_shapes import new_job
-from conman_domain.usecases.outbox import queue_mail
+from conman_domain.usecases.notify import Audience, Subject, notify_members
 
 __all__ = [
     "TempEnvConfig",
@@ -53,8 +45,6 @@ __all__ = [
     "temp_env_view",
     "ttl_and_grace",
 ]
-
-_log = logging.getLogger("conman.notifications")
 
 
 class TempEnvRepos(ChangesetRepos, Protocol):
@@ -209,60 +199,17 @@ def notify_creator(
     actor_user_id: str | None,
 ) -> int:
     """Queue ``event`` for the temp env's creator (§18.1); never raises."""
-    try:
-        return _emit(deps, event, app, env, actor_user_id)
-    except ConmanError as exc:
-        _log.error("could not emit %s for temp env %s: %s", event, env.id, exc.message)
-        return 0
-
-
-def _emit(
-    deps: TempEnvDeps,
-    event: NotificationEvent,
-    app: App,
-    env: TempEnvironment,
-    actor_user_id: str | None,
-) -> int:
-    repos = deps.repos
-    members = [
-        MemberRef(user_id=m.user_id, role=Role(m.role))
-        for m in repos.memberships.all({"app_id": app.id}, sort=(("created_at", 1),))
-    ]
-    candidates = audience_user_ids(event, members, creator_user_id=env.created_by)
-    if not candidates:
-        return 0
-    prefs = repos.notification_preferences.all({"user_id": {"$in": candidates}})
-    recipients = filter_recipients(
-        event,
-        candidates,
+    return notify_members(
+        deps.repos,
+        deps.ids,
+        deps.clock,
+        public_url=deps.public_url,
+        event=event,
+        app=app,
+        subject=Subject(entity_id=env.id, title=env.base_url, path=f"temp-envs/{env.id}"),
         actor_user_id=actor_user_id,
-        email_enabled={p.user_id: p.email_enabled for p in prefs},
+        audience=Audience(creator_user_id=env.created_by),
     )
-    actor = None if actor_user_id is None else repos.users.find_one({"id": actor_user_id})
-    data = TemplateData(
-        event_type=event,
-        app_name=app.name,
-        entity_id=env.id,
-        entity_title=env.base_url,
-        actor_name="" if actor is None else actor.name,
-        link_url=f"{deps.public_url}/apps/{app.id}/temp-envs/{env.id}",
-    )
-    queued = 0
-    for user_id in recipients:
-        user = repos.users.find_one({"id": user_id})
-        if user is None:
-            continue
-        doc = queue_mail(
-            repos.notification_outbox,
-            deps.ids,
-            deps.clock,
-            data=data,
-            to_email=user.email,
-            recipient_user_id=user_id,
-            app_id=app.id,
-        )
-        queued += doc is not None
-    return queued
 
 
 class TempEnvPayload(msgspec.Struct, frozen=True, kw_only=True):
