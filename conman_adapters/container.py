@@ -60,11 +60,10 @@ from conman_domain.ports.mail import MailerPort
 from conman_domain.ports.secrets import CipherPort
 from conman_domain.usecases.audit import AuditTrail
 from conman_domain.usecases.auth import AuthService
-from conman_domain.usecases.changeset_deps import ChangesetDeps
 from conman_domain.usecases.changeset_services import ChangesetServices
 from conman_domain.usecases.deployment_services import DeploymentServices
 from conman_domain.usecases.deployment_shapes import DeploymentDeps
-from conman_domain.usecases.drift import DriftDeps, DriftService
+from conman_domain.usecases.drift import DriftService
 from conman_domain.usecases.drift_check import DriftCheckJob
 from conman_domain.usecases.drift_fix import DriftFix
 from conman_domain.usecases.gates import SubmitGate
@@ -74,7 +73,6 @@ from conman_domain.usecases.outbox import OutboxDrain
 from conman_domain.usecases.profile_shapes import ProfileDeps
 from conman_domain.usecases.profiles import ProfilesService
 from conman_domain.usecases.release_services import ReleaseServices
-from conman_domain.usecases.release_shapes import ReleaseDeps
 from conman_domain.usecases.review_aids import ReviewAids
 from conman_domain.usecases.services import IdentityServices
 from conman_domain.usecases.temp_env_jobs import TempEnvJobs
@@ -262,91 +260,7 @@ def _outbox_drain(repositories: Repositories, mailer: MailerPort, clock: ClockPo
     return OutboxDrain(repositories.notification_outbox, mailer, clock)
 
 
-def _changesets(  # noqa: PLR0917
-    settings: Settings,
-    repositories: Repositories,
-    git: GitPort,
-    cipher: CipherPort,
-    clock: ClockPort,
-    ids: IdPort,
-    audit: AuditTrail,
-    metrics: ConmanMetrics,
-) -> ChangesetServices:
-    count = metrics.count_enqueued
-    deps = ChangesetDeps(
-        repos=repositories,
-        git=git,
-        jobs=repositories.jobs,
-        cipher=cipher,
-        clock=clock,
-        ids=ids,
-        audit=audit,
-        public_url=settings.public_url,
-        on_enqueue=count,
-    )
-    return ChangesetServices(deps)
-
-
-def _profiles(
-    identity: IdentityDeps, repositories: Repositories, cipher: CipherPort, metrics: ConmanMetrics
-) -> ProfilesService:
-    count = metrics.count_enqueued
-    deps = ProfileDeps(identity=identity, cipher=cipher, jobs=repositories.jobs, on_enqueue=count)
-    return ProfilesService(deps)
-
-
-def _releases(  # noqa: PLR0917
-    settings: Settings,
-    repositories: Repositories,
-    git: GitPort,
-    cipher: CipherPort,
-    clock: ClockPort,
-    ids: IdPort,
-    audit: AuditTrail,
-    metrics: ConmanMetrics,
-) -> ReleaseServices:
-    count = metrics.count_enqueued
-    deps = ReleaseDeps(
-        repos=repositories,
-        git=git,
-        jobs=repositories.jobs,
-        cipher=cipher,
-        clock=clock,
-        ids=ids,
-        audit=audit,
-        public_url=settings.public_url,
-        on_enqueue=count,
-    )
-    return ReleaseServices(deps)
-
-
-def _drift_deps(  # noqa: PLR0917
-    settings: Settings,
-    repositories: Repositories,
-    git: GitPort,
-    cipher: CipherPort,
-    clock: ClockPort,
-    ids: IdPort,
-    audit: AuditTrail,
-    metrics: ConmanMetrics,
-) -> DriftDeps:
-    """Runtime-profile drift (DOMAIN.md §15.9, §15.10): report, gate, checks, fix."""
-
-    count = metrics.count_enqueued
-    return DriftDeps(
-        repos=repositories,
-        git=git,
-        jobs=repositories.jobs,
-        cipher=cipher,
-        clock=clock,
-        ids=ids,
-        audit=audit,
-        public_url=settings.public_url,
-        on_enqueue=count,
-    )
-
-
-def _deployments(  # noqa: PLR0917
+def _flow_deps(  # noqa: PLR0917
     settings: Settings,
     repositories: Repositories,
     git: GitPort,
@@ -356,12 +270,10 @@ def _deployments(  # noqa: PLR0917
     audit: AuditTrail,
     metrics: ConmanMetrics,
     tokens: JwtTokens,
-    drift: DriftService,
-) -> DeploymentServices:
-    """Deployments (DOMAIN.md §14): approvals, requests, rollback, deploy_release."""
-
-    count = metrics.count_enqueued
-    deps = DeploymentDeps(
+) -> DeploymentDeps:
+    """The dependencies of the change flow: changesets, releases, drift, deployments.
+    Each bundle extends the one before it, so one ``DeploymentDeps`` serves all four."""
+    return DeploymentDeps(
         tokens=tokens,
         repos=repositories,
         git=git,
@@ -371,9 +283,16 @@ def _deployments(  # noqa: PLR0917
         ids=ids,
         audit=audit,
         public_url=settings.public_url,
-        on_enqueue=count,
+        on_enqueue=metrics.count_enqueued,
     )
-    return DeploymentServices(deps, drift)
+
+
+def _profiles(
+    identity: IdentityDeps, repositories: Repositories, cipher: CipherPort, metrics: ConmanMetrics
+) -> ProfilesService:
+    count = metrics.count_enqueued
+    deps = ProfileDeps(identity=identity, cipher=cipher, jobs=repositories.jobs, on_enqueue=count)
+    return ProfilesService(deps)
 
 
 def _temp_env_deps(  # noqa: PLR0917
@@ -498,9 +417,10 @@ class Container(containers.DeclarativeContainer):
     command_runner = providers.Singleton(build_command_runner, settings)
     submit_gate = providers.Singleton(SubmitGate, repositories, git, cipher, clock)
     # Releases (DOMAIN.md §13): use cases, job handlers, cancel effects, recovery pass.
-    releases = providers.Singleton(
-        _releases, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
+    flow_deps = providers.Singleton(
+        _flow_deps, settings, repositories, git, cipher, clock, ids, audit_trail, metrics, tokens
     )
+    releases = providers.Singleton(ReleaseServices, flow_deps)
     # Temp environments (DOMAIN.md §16): the MongoDB provisioner, use-case deps, jobs.
     temp_provisioner = providers.Singleton(MongoProvisioner)
     temp_env_deps = providers.Singleton(
@@ -517,25 +437,10 @@ class Container(containers.DeclarativeContainer):
     )
     temp_env_jobs = providers.Singleton(TempEnvJobs, temp_env_deps)
     # Runtime-profile drift (DOMAIN.md §15.9, §15.10).
-    drift_deps = providers.Singleton(
-        _drift_deps, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
-    )
-    drift = providers.Singleton(DriftService, drift_deps)
-    drift_check_job = providers.Singleton(DriftCheckJob, drift_deps, drift)
+    drift = providers.Singleton(DriftService, flow_deps)
+    drift_check_job = providers.Singleton(DriftCheckJob, flow_deps, drift)
     # Deployments (DOMAIN.md §14): use cases, deploy_release, cancel effect, recovery.
-    deployments = providers.Singleton(
-        _deployments,
-        settings,
-        repositories,
-        git,
-        cipher,
-        clock,
-        ids,
-        audit_trail,
-        metrics,
-        tokens,
-        drift,
-    )
+    deployments = providers.Singleton(DeploymentServices, flow_deps, drift)
     job_handlers = providers.Singleton(
         build_job_handlers,
         submit_gate,
@@ -556,16 +461,14 @@ class Container(containers.DeclarativeContainer):
         deployments=deployments,
     )
     # Changesets, reviews, comments and profile overrides (DOMAIN.md §9, §12.1, §15.6).
-    changesets = providers.Singleton(
-        _changesets, settings, repositories, git, cipher, clock, ids, audit_trail, metrics
-    )
+    changesets = providers.Singleton(ChangesetServices, flow_deps)
     profiles = providers.Singleton(_profiles, identity_deps, repositories, cipher, metrics)
     # Workspaces and files (DOMAIN.md §8): routes build the use cases over these deps,
     # which hold the per-workspace write locks, so there is one per process.
     workspace_deps = providers.Singleton(
         _workspace_deps, repositories, git, clock, ids, audit_trail, temp_env_deps
     )
-    drift_fix = providers.Singleton(DriftFix, drift_deps, workspace_deps)
+    drift_fix = providers.Singleton(DriftFix, flow_deps, workspace_deps)
     # Diffs, analysis and chat of a changeset (DOMAIN.md §9.5, §10; API.md §9).
     llm = providers.Singleton(_llm, settings)
     review_aids = providers.Singleton(_review_aids, repositories, git, llm)

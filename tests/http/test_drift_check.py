@@ -177,7 +177,7 @@ def test_only_config_managers_and_admins_request_checks(w: World) -> None:
 
 def test_the_blocked_notification_goes_to_managers_but_not_the_actor(w: World) -> None:
     env = env_at(w)
-    deps = w.env.container.drift_deps()
+    deps = w.env.container.flow_deps()
     assert notify_blocked(deps, w.app, env, w.cm.id) == 1
     assert w.outbox_for("deployment_blocked_by_drift") == {"admin@example.com"}
     assert notify_blocked(deps, w.app, env, None) == 2
