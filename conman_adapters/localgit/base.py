@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conman_adapters.localgit.catfile import CatFile
 from conman_adapters.localgit.proc import GitError, identity_env, run_git
-from conman_domain.errors import Conflict, NotFound
+from conman_domain.errors import Conflict, NotFound, Validation
 from conman_domain.gitmodel import (
     ZERO_OID,
     CommitInfo,
@@ -117,7 +117,7 @@ class LocalGitBase:
             return True
         try:
             check_ref_name(revision)
-        except Exception:
+        except Validation:
             return False
         return True
 

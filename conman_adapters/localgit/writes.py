@@ -14,7 +14,7 @@ from pathlib import Path
 
 from conman_adapters.localgit.base import LocalGitBase
 from conman_adapters.localgit.proc import run_git
-from conman_domain.errors import Conflict, NotFound
+from conman_domain.errors import Conflict, NotFound, Validation
 from conman_domain.gitactions import PathChange, PathInfo, plan_actions
 from conman_domain.gitmodel import (
     EMPTY_TREE_OID,
@@ -91,7 +91,7 @@ class WriteOps(LocalGitBase):
         git_dir = self._dir(repo)
         try:
             check_ref_name(f"refs/tags/{tag}")
-        except Exception:
+        except Validation:
             return None
         return self._resolve(git_dir, f"refs/tags/{tag}")
 
